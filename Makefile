@@ -1,0 +1,124 @@
+# mod_cors: build with apxs' flags, link with g++, export only cors_module.
+#
+#   make                 build build/mod_cors.so
+#   make install         install into $(DESTDIR)$(LIBEXECDIR)
+#   make test            every suite, then one summary line "N passed, N failed"
+#   make unit | differential | integration | conformance | browser | fuzz | bench | demo | deb
+#
+# Every suite is a script tests/<suite>/run.sh that prints "N passed, N failed"
+# as its last line; tests/run-suites adds them up.
+
+APXS       ?= $(shell command -v apxs 2>/dev/null || echo /usr/bin/apxs)
+CXX        ?= g++
+BUILD      ?= build
+VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
+ifneq ($(wildcard $(APXS)),)
+AP_INCLUDE := $(shell $(APXS) -q INCLUDEDIR)
+AP_CFLAGS  := $(shell $(APXS) -q CFLAGS) $(shell $(APXS) -q EXTRA_CPPFLAGS) $(shell $(APXS) -q NOTEST_CPPFLAGS)
+APR_CONFIG := $(shell $(APXS) -q APR_CONFIG 2>/dev/null)
+APR_INCLUDE := $(shell $(APR_CONFIG) --includedir 2>/dev/null)
+LIBEXECDIR := $(shell $(APXS) -q LIBEXECDIR)
+endif
+
+WARN       := -Wall -Wextra -Wno-unused-parameter
+CXXSTD     := -std=c++17
+OPT        ?= -O2 -g
+ENGINE_CXXFLAGS := $(CXXSTD) $(OPT) $(WARN) -fPIC -fvisibility=hidden -pipe \
+                   -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(EXTRA_CXXFLAGS)
+ENGINE_LIBS := -lpcre2-8 -lpsl
+
+ENGINE_SRC := $(wildcard mod_cors/engine/*.cpp)
+ENGINE_HDR := $(wildcard mod_cors/engine/*.hpp)
+ENGINE_OBJ := $(patsubst mod_cors/engine/%.cpp,$(BUILD)/engine/%.o,$(ENGINE_SRC))
+ENGINE_LIB := $(BUILD)/libcorsengine.a
+
+GLUE_SRC   := mod_cors/mod_cors.cpp
+GLUE_OBJ   := $(BUILD)/mod_cors.o
+MODULE     := $(BUILD)/mod_cors.so
+
+UNIT_SRC   := $(wildcard tests/unit/*.cpp)
+UNIT_BIN   := $(BUILD)/unit_tests
+PATTERN_TOOL := $(BUILD)/cors-pattern-tool
+
+.PHONY: all deps install uninstall test unit differential integration conformance browser \
+        fuzz bench demo deb test-sanitize check-exports clean
+
+all: $(MODULE)
+
+deps:
+	@tests/deps.sh build test
+
+$(BUILD)/engine/%.o: mod_cors/engine/%.cpp $(ENGINE_HDR)
+	@mkdir -p $(dir $@)
+	$(CXX) $(ENGINE_CXXFLAGS) -c $< -o $@
+
+$(ENGINE_LIB): $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(GLUE_OBJ): $(GLUE_SRC) $(ENGINE_HDR)
+	@mkdir -p $(dir $@)
+	$(CXX) $(ENGINE_CXXFLAGS) $(AP_CFLAGS) -I$(AP_INCLUDE) -I$(APR_INCLUDE) -c $< -o $@
+
+$(MODULE): $(GLUE_OBJ) $(ENGINE_LIB) mod_cors/exports.map
+	$(CXX) -shared -o $@ $(GLUE_OBJ) $(ENGINE_LIB) $(ENGINE_LIBS) \
+	    -Wl,--version-script=mod_cors/exports.map -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
+
+check-exports: $(MODULE)
+	@syms=$$(nm -D --defined-only $(MODULE) | awk '{print $$3}' | grep -v '^$$'); \
+	 echo "exported: $$syms"; [ "$$syms" = "cors_module" ]
+
+install: $(MODULE)
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -m 644 $(MODULE) $(DESTDIR)$(LIBEXECDIR)/mod_cors.so
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBEXECDIR)/mod_cors.so
+
+$(UNIT_BIN): $(UNIT_SRC) $(ENGINE_LIB)
+	$(CXX) $(CXXSTD) $(OPT) $(WARN) $(EXTRA_CXXFLAGS) -DBOOST_TEST_DYN_LINK -Imod_cors/engine -o $@ $(UNIT_SRC) \
+	    $(ENGINE_LIB) $(ENGINE_LIBS) $(EXTRA_LDFLAGS) -lboost_unit_test_framework
+
+$(PATTERN_TOOL): tests/differential/pattern_tool.cpp $(ENGINE_LIB)
+	$(CXX) $(CXXSTD) $(OPT) $(WARN) -Imod_cors/engine -o $@ $< $(ENGINE_LIB) $(ENGINE_LIBS)
+
+unit: deps $(UNIT_BIN)
+	@tests/unit/run.sh $(BUILD)
+
+differential: deps $(PATTERN_TOOL)
+	@tests/differential/run.sh $(BUILD)
+
+integration: deps $(MODULE)
+	@tests/integration/run.sh $(BUILD)
+
+conformance: deps $(MODULE)
+	@tests/conformance/run.sh $(BUILD)
+
+browser: deps $(MODULE)
+	@tests/browser/run.sh $(BUILD)
+
+fuzz:
+	@tests/fuzz/run.sh $(BUILD)
+
+bench: deps $(MODULE)
+	@tests/bench/run.sh $(BUILD)
+
+demo: deps $(MODULE)
+	@tests/demo/run.sh $(BUILD)
+
+deb: deps
+	@tests/deb/build.sh $(BUILD)
+
+test-sanitize:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitize OPT="-O1 -g" \
+	    EXTRA_CXXFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    EXTRA_LDFLAGS="-fsanitize=address,undefined" $(BUILD)/sanitize/unit_tests
+	@tests/unit/run.sh $(BUILD)/sanitize
+
+# Every suite; the summary line is the last line printed.
+test: deps
+	@tests/run-suites $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,211 @@
+#include "decision.hpp"
+
+#include <charconv>
+#include <cstring>
+
+namespace cors {
+namespace {
+
+namespace reason {
+constexpr const char* kInvalidOrigin = "invalid origin";
+constexpr const char* kOriginNotAllowed = "origin not allowed";
+constexpr const char* kAnyWithCredentials = "CORSAllowOrigin * is not allowed with credentials";
+constexpr const char* kMatchLimit = "pattern match limit exceeded";
+constexpr const char* kInvalidMethod = "invalid Access-Control-Request-Method";
+constexpr const char* kMethodNotAllowed = "method not allowed";
+constexpr const char* kInvalidHeaders = "invalid Access-Control-Request-Headers";
+constexpr const char* kHeaderNotAllowed = "header not allowed";
+constexpr const char* kHeadersTooLong = "Access-Control-Request-Headers too long";
+}  // namespace reason
+
+constexpr unsigned kVaryPreflight = kVaryOrigin | kVaryRequestMethod | kVaryRequestHeaders;
+
+bool is_safelisted_method(std::string_view m) noexcept { return m == "GET" || m == "HEAD" || m == "POST"; }
+
+void reset(Decision& d) noexcept {
+    d.kind = RequestKind::None;
+    d.origin_valid = true;
+    d.allowed = true;
+    d.action = Action::Continue;
+    d.reason = "";
+    d.reason_detail = {};
+    d.allow_origin = d.allow_credentials = d.expose_headers = {};
+    d.allow_methods = d.allow_headers = d.max_age = d.allow_private_network = {};
+    d.vary = 0;
+}
+
+// Refuses: no Access-Control-Allow-* header, only Vary.
+void refuse(Decision& d, const Policy& policy, const char* why, std::string_view detail = {}) noexcept {
+    const RequestKind kind = d.kind;
+    const bool valid = d.origin_valid;
+    reset(d);
+    d.kind = kind;
+    d.origin_valid = valid;
+    d.allowed = false;
+    d.reason = why;
+    d.reason_detail = detail;
+    d.vary = kind == RequestKind::Preflight ? kVaryPreflight : unsigned{kVaryOrigin};
+    d.action = (kind == RequestKind::Preflight || policy.reject) ? Action::Reject : Action::Continue;
+}
+
+// The answer's "static" headers: those every allowed response of the scope carries.
+void allow(Decision& d, const Policy& policy, std::string_view origin) noexcept {
+    d.allow_origin = policy.static_any() ? std::string_view("*") : origin;
+    if (policy.credentials) d.allow_credentials = "true";
+    if (policy.expose_headers) d.expose_headers = policy.expose_headers->joined();
+    d.vary = policy.static_any() ? 0u : unsigned{kVaryOrigin};
+}
+
+// Matches a valid origin against the scope's rules and patterns.
+const char* origin_refusal(const Policy& policy, const Request& req, const Origin& origin) noexcept {
+    const bool any_blocked = policy.credentials && policy.origins && policy.origins->any();
+    if (policy.origins && policy.origins->allows(origin, !any_blocked)) return nullptr;
+    if (policy.patterns && !origin.opaque) {
+        MatchResult r = policy.patterns->match(req.origin);
+        if (r == MatchResult::Match) return nullptr;
+        if (r == MatchResult::LimitExceeded) return reason::kMatchLimit;
+    }
+    return any_blocked ? reason::kAnyWithCredentials : reason::kOriginNotAllowed;
+}
+
+bool method_allowed(const Policy& policy, std::string_view method) noexcept {
+    if (is_safelisted_method(method)) return true;
+    return policy.methods && (policy.methods->any() || policy.methods->contains(method));
+}
+
+bool header_allowed(const Policy& policy, std::string_view name) noexcept {
+    const NameList* allowed = policy.allow_headers;
+    if (!allowed) return false;
+    if (allowed->contains(name)) return true;
+    return allowed->any() && !iequals(name, "authorization");
+}
+
+// Checks the preflight's method and headers and fills the preflight-only headers.
+void decide_preflight(const Policy& policy, const Request& req, Decision& d) noexcept {
+    if (!is_token(req.acrm)) return refuse(d, policy, reason::kInvalidMethod, req.acrm);
+    if (!method_allowed(policy, req.acrm)) return refuse(d, policy, reason::kMethodNotAllowed, req.acrm);
+
+    char* const buf = d.buffer_;
+    std::size_t len = 0;
+    const char* failure = nullptr;
+    std::string_view failed_name;
+    for_each_list_element(req.acrh, [&](std::string_view name) {
+        if (!is_token(name)) failure = reason::kInvalidHeaders;
+        else if (!header_allowed(policy, name)) failure = reason::kHeaderNotAllowed;
+        else if (len + name.size() + 2 > kMaxAllowHeadersLength) failure = reason::kHeadersTooLong;
+        if (failure) {
+            failed_name = name;
+            return false;
+        }
+        if (len) {
+            buf[len++] = ',';
+            buf[len++] = ' ';
+        }
+        for (char c : name) buf[len++] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+        return true;
+    });
+    if (failure) return refuse(d, policy, failure, failed_name);
+
+    d.allow_methods = req.acrm;
+    if (len) d.allow_headers = std::string_view(buf, len);
+    if (policy.max_age >= 0) {
+        char* first = buf + len;
+        auto [end, ec] = std::to_chars(first, d.buffer_ + sizeof d.buffer_, policy.max_age);
+        if (ec == std::errc()) d.max_age = std::string_view(first, static_cast<std::size_t>(end - first));
+    }
+    if (policy.private_network && req.acrpn == "true") d.allow_private_network = "true";
+    d.vary = kVaryPreflight;
+    d.action = policy.preflight == PreflightMode::Handle ? Action::AnswerPreflight : Action::Continue;
+}
+
+}  // namespace
+
+bool Policy::static_any() const noexcept { return origins && origins->any() && !credentials; }
+
+const char* to_string(RequestKind k) noexcept {
+    switch (k) {
+        case RequestKind::None: return "none";
+        case RequestKind::SameOrigin: return "same-origin";
+        case RequestKind::Actual: return "actual";
+        case RequestKind::Preflight: return "preflight";
+    }
+    return "none";
+}
+
+RequestKind classify(const Request& req, Origin& origin, OriginError& origin_error) noexcept {
+    origin = Origin{};
+    origin_error = OriginError::None;
+    if (!req.has_origin) return RequestKind::None;
+    origin_error = req.origin_count > 1 ? OriginError::Several : parse_origin(req.origin, origin);
+    if (origin_error == OriginError::None && !origin.opaque) {
+        Origin own;
+        if (origin_from_host(req.scheme, req.host, own) && same_origin(origin, own))
+            return RequestKind::SameOrigin;
+    }
+    return (req.method == "OPTIONS" && req.has_acrm) ? RequestKind::Preflight : RequestKind::Actual;
+}
+
+void decide(const Policy& policy, const Request& req, Decision& d) noexcept {
+    reset(d);
+    Origin origin;
+    OriginError origin_error;
+    d.kind = classify(req, origin, origin_error);
+
+    if (d.kind == RequestKind::None || d.kind == RequestKind::SameOrigin) {
+        if (policy.static_any()) allow(d, policy, {});
+        else d.vary = kVaryOrigin;
+        return;
+    }
+    if (origin_error != OriginError::None) {
+        d.origin_valid = false;
+        return refuse(d, policy, reason::kInvalidOrigin, describe(origin_error));
+    }
+    if (const char* why = origin_refusal(policy, req, origin)) return refuse(d, policy, why);
+
+    allow(d, policy, req.origin);
+    if (d.kind == RequestKind::Preflight) decide_preflight(policy, req, d);
+}
+
+std::string_view vary_value(unsigned bits) noexcept {
+    static constexpr std::string_view kValues[8] = {
+        "",
+        "Origin",
+        "Access-Control-Request-Method",
+        "Origin, Access-Control-Request-Method",
+        "Access-Control-Request-Headers",
+        "Origin, Access-Control-Request-Headers",
+        "Access-Control-Request-Method, Access-Control-Request-Headers",
+        "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+    };
+    return kValues[bits & 7u];
+}
+
+void check_policy(const Policy& policy, std::vector<std::string>& errors, std::vector<std::string>& warnings) {
+    const OriginRules* origins = policy.origins;
+    if (origins && origins->any() && policy.credentials)
+        errors.emplace_back(
+            "CORSAllowOrigin * cannot be combined with CORSAllowCredentials On: browsers refuse "
+            "credentials with \"*\", and echoing any origin with credentials lets every site read "
+            "the user's data; list the partner origins instead");
+    if (policy.patterns)
+        for (const auto& pattern : policy.patterns->patterns())
+            if (!pattern->anchored_at_end())
+                warnings.push_back("CORSAllowOriginMatch '" + pattern->source() +
+                                   "' is not anchored at its end ($ or \\z): it also matches origins "
+                                   "that merely start like a partner's, e.g. "
+                                   "https://partner.example.evil.test");
+    if (origins && policy.credentials && origins->has_insecure_http())
+        warnings.emplace_back(
+            "CORSAllowOrigin allows http:// origins with CORSAllowCredentials On: a network attacker "
+            "can forge such an origin and read the user's data");
+    if (origins && origins->null())
+        warnings.emplace_back(
+            "CORSAllowOrigin null allows sandboxed documents, data: URLs and file:// pages of any "
+            "site, not just a partner's");
+    if (policy.credentials && policy.expose_headers && policy.expose_headers->any())
+        warnings.emplace_back(
+            "CORSExposeHeaders * with CORSAllowCredentials On: browsers read \"*\" as a header name "
+            "when credentials are included; list the headers instead");
+}
+
+}  // namespace cors

@@ -1,0 +1,187 @@
+#include "origin.hpp"
+
+namespace cors {
+namespace {
+
+constexpr char lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr bool is_hex(char c) noexcept {
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+constexpr bool is_host_char(char c) noexcept {
+    return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_';
+}
+constexpr bool is_visible_ascii(char c) noexcept { return c > 0x20 && c < 0x7f; }
+
+constexpr std::size_t kMaxHostLength = 253;
+constexpr std::size_t kMaxLabelLength = 63;
+
+bool valid_scheme(std::string_view s) noexcept {
+    if (s.empty() || !is_alpha(s[0])) return false;
+    for (char c : s)
+        if (!(is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.')) return false;
+    return true;
+}
+
+bool valid_dns_host(std::string_view h) noexcept {
+    if (!h.empty() && h.back() == '.') h.remove_suffix(1);  // one trailing dot, as in DNS
+    if (h.empty() || h.size() > kMaxHostLength) return false;
+    std::size_t label = 0;
+    for (char c : h) {
+        if (c == '.') {
+            if (label == 0) return false;
+            label = 0;
+        } else if (!is_host_char(c) || ++label > kMaxLabelLength) {
+            return false;
+        }
+    }
+    return label != 0;
+}
+
+bool valid_ipv6_literal(std::string_view h) noexcept {
+    // "[" 1*(hex / ":" / ".") "]" with at least two colons; the address itself
+    // is not re-validated (browsers send it serialised).
+    if (h.size() < 4 || h.front() != '[' || h.back() != ']') return false;
+    int colons = 0;
+    for (char c : h.substr(1, h.size() - 2)) {
+        if (c == ':') ++colons;
+        else if (!is_hex(c) && c != '.') return false;
+    }
+    return colons >= 2;
+}
+
+// Parses "1".."65535" without leading zeros.
+bool parse_port(std::string_view s, std::uint16_t& port) noexcept {
+    if (s.empty() || s.size() > 5 || s[0] == '0') return false;
+    unsigned value = 0;
+    for (char c : s) {
+        if (!is_digit(c)) return false;
+        value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (value > 65535) return false;
+    port = static_cast<std::uint16_t>(value);
+    return true;
+}
+
+// Splits "host[:port]" (host may be an IPv6 literal) and validates both.
+OriginError parse_host_port(std::string_view authority, std::string_view scheme, Origin& out) noexcept {
+    std::string_view host = authority;
+    std::string_view port_text;
+    bool has_port = false;
+    if (!authority.empty() && authority.front() == '[') {
+        std::size_t close = authority.find(']');
+        if (close == std::string_view::npos) return OriginError::BadHost;
+        host = authority.substr(0, close + 1);
+        std::string_view rest = authority.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') return OriginError::BadHost;
+            has_port = true;
+            port_text = rest.substr(1);
+        }
+        if (!valid_ipv6_literal(host)) return OriginError::BadHost;
+    } else {
+        std::size_t colon = authority.find(':');
+        if (colon != std::string_view::npos) {
+            host = authority.substr(0, colon);
+            port_text = authority.substr(colon + 1);
+            has_port = true;
+        }
+        if (!valid_dns_host(host)) return OriginError::BadHost;
+    }
+    out.host = host;
+    out.explicit_port = has_port;
+    if (has_port) {
+        if (!parse_port(port_text, out.port)) return OriginError::BadPort;
+    } else {
+        out.port = default_port(scheme);
+    }
+    return OriginError::None;
+}
+
+}  // namespace
+
+const char* describe(OriginError e) noexcept {
+    switch (e) {
+        case OriginError::None: return "valid";
+        case OriginError::Empty: return "empty";
+        case OriginError::TooLong: return "too long";
+        case OriginError::BadScheme: return "bad scheme";
+        case OriginError::NoAuthority: return "no \"://\" after the scheme";
+        case OriginError::UserInfo: return "user info";
+        case OriginError::BadHost: return "bad host";
+        case OriginError::BadPort: return "bad port";
+        case OriginError::HasPath: return "path or trailing slash";
+        case OriginError::HasQuery: return "query";
+        case OriginError::HasFragment: return "fragment";
+        case OriginError::BadByte: return "byte outside the allowed set";
+        case OriginError::Several: return "several Origin headers";
+    }
+    return "invalid";
+}
+
+std::uint16_t default_port(std::string_view scheme) noexcept {
+    if (iequals(scheme, "http") || iequals(scheme, "ws")) return 80;
+    if (iequals(scheme, "https") || iequals(scheme, "wss")) return 443;
+    return 0;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+}
+
+OriginError parse_origin(std::string_view text, Origin& out) noexcept {
+    out = Origin{};
+    if (text.empty()) return OriginError::Empty;
+    if (text.size() > kMaxOriginLength) return OriginError::TooLong;
+    if (text == "null") {
+        out.opaque = true;
+        return OriginError::None;
+    }
+    for (char c : text)
+        if (!is_visible_ascii(c) || c == '%' || c == ',' || c == '\\') return OriginError::BadByte;
+
+    std::size_t sep = text.find("://");
+    if (sep == std::string_view::npos) {
+        return valid_scheme(text.substr(0, text.find(':'))) ? OriginError::NoAuthority
+                                                             : OriginError::BadScheme;
+    }
+    std::string_view scheme = text.substr(0, sep);
+    if (!valid_scheme(scheme)) return OriginError::BadScheme;
+    std::string_view rest = text.substr(sep + 3);
+
+    std::size_t end = rest.find_first_of("/?#");
+    std::string_view authority = rest.substr(0, end);
+    if (authority.find('@') != std::string_view::npos) return OriginError::UserInfo;
+    if (end != std::string_view::npos) {
+        switch (rest[end]) {
+            case '/': return OriginError::HasPath;
+            case '?': return OriginError::HasQuery;
+            default: return OriginError::HasFragment;
+        }
+    }
+    out.scheme = scheme;
+    return parse_host_port(authority, scheme, out);
+}
+
+bool same_origin(const Origin& a, const Origin& b) noexcept {
+    if (a.opaque || b.opaque) return false;
+    return a.port == b.port && iequals(a.scheme, b.scheme) && iequals(a.host, b.host);
+}
+
+bool origin_from_host(std::string_view scheme, std::string_view host_header, Origin& out) noexcept {
+    out = Origin{};
+    if (host_header.empty() || host_header.size() > kMaxOriginLength || !valid_scheme(scheme))
+        return false;
+    for (char c : host_header)
+        if (!is_visible_ascii(c)) return false;
+    out.scheme = scheme;
+    return parse_host_port(host_header, scheme, out) == OriginError::None;
+}
+
+}  // namespace cors

@@ -1,0 +1,246 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "pattern.hpp"
+
+#include <pcre2.h>
+
+#include <cctype>
+#include <cstring>
+#include <cstddef>
+#include <new>
+
+namespace cors {
+namespace {
+
+// Delimiters that make a pattern PHP form for sure (the contract's list).
+constexpr std::string_view kAlwaysPhpDelimiters = "/@#~!%+,";
+
+bool is_php_space(char c) noexcept { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+char closing_delimiter(char open) noexcept {
+    switch (open) {
+        case '(': return ')';
+        case '[': return ']';
+        case '{': return '}';
+        case '<': return '>';
+        default: return open;
+    }
+}
+
+// One PHP modifier letter: sets `options`, returns false when PHP rejects it.
+bool apply_modifier(char m, std::uint32_t& options) noexcept {
+    switch (m) {
+        case 'i': options |= PCRE2_CASELESS; return true;
+        case 'm': options |= PCRE2_MULTILINE; return true;
+        case 'n': options |= PCRE2_NO_AUTO_CAPTURE; return true;
+        case 's': options |= PCRE2_DOTALL; return true;
+        case 'x': options |= PCRE2_EXTENDED; return true;
+        case 'A': options |= PCRE2_ANCHORED; return true;
+        case 'D': options |= PCRE2_DOLLAR_ENDONLY; return true;
+        case 'S': return true;  // PHP: no-op since 7.3
+        case 'X': return true;  // PHP: no-op since 7.3
+        case 'U': options |= PCRE2_UNGREEDY; return true;
+        case 'u': options |= PCRE2_UTF | PCRE2_UCP; return true;
+        case 'J': options |= PCRE2_DUPNAMES; return true;
+        case ' ': case '\n': case '\r': return true;  // PHP skips these
+        default: return false;
+    }
+}
+
+std::string char_message(const char* before, char c, const char* after) {
+    std::string s(before);
+    s += c;
+    s += after;
+    return s;
+}
+
+// Where PHP's scan for the end delimiter stops: the index of the end delimiter
+// in `text`, or npos. Backslash escapes the next byte; bracket pairs nest.
+std::size_t find_end_delimiter(std::string_view text, std::size_t from, char open, char close) noexcept {
+    int depth = 1;
+    for (std::size_t i = from; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '\\' && i + 1 < text.size()) {
+            ++i;
+        } else if (c == close && (open == close || --depth <= 0)) {
+            return i;
+        } else if (c == open && open != close) {
+            ++depth;
+        }
+    }
+    return std::string_view::npos;
+}
+
+}  // namespace
+
+std::string parse_php_regex(std::string_view text, PhpRegex& out) {
+    out = PhpRegex{};
+    auto plain = [&]() {
+        out.php_form = false;
+        out.body.assign(text.data(), text.size());
+        out.options = 0;
+        out.modifiers.clear();
+        return std::string();
+    };
+
+    std::size_t p = 0;
+    while (p < text.size() && is_php_space(text[p])) ++p;
+    if (p >= text.size()) return "Empty regular expression";
+    const char open = text[p];
+    if (std::isalnum(static_cast<unsigned char>(open)) || open == '\\' || open == '\0') return plain();
+
+    const bool strict = kAlwaysPhpDelimiters.find(open) != std::string_view::npos;
+    const char close = closing_delimiter(open);
+    const std::size_t end = find_end_delimiter(text, p + 1, open, close);
+    if (end == std::string_view::npos) {
+        if (!strict) return plain();
+        return char_message(open == close ? "No ending delimiter '" : "No ending matching delimiter '",
+                            close, "' found");
+    }
+
+    std::uint32_t options = 0;
+    for (std::size_t i = end + 1; i < text.size(); ++i) {
+        const char m = text[i];
+        if (apply_modifier(m, options)) continue;
+        // Past an unmistakable delimiter this is PHP's error; past any other
+        // delimiter the text was never PHP form: a plain pattern.
+        if (!strict) return plain();
+        if (m == '\0') return "NUL is not a valid modifier";
+        return char_message("Unknown modifier '", m, "'");
+    }
+    out.php_form = true;
+    out.body.assign(text.data() + p + 1, end - p - 1);
+    out.options = options;
+    for (std::size_t i = end + 1; i < text.size(); ++i)
+        if (!is_php_space(text[i])) out.modifiers += text[i];
+    return std::string();
+}
+
+namespace {
+
+// Ends with `$`, `\z` or `\Z` (outside a character class, not escaped), once
+// closing parentheses and, in extended mode, white space are set aside.
+bool ends_with_anchor(std::string_view body, bool extended) noexcept {
+    while (!body.empty()) {
+        char c = body.back();
+        if (c == ')' || (extended && is_php_space(c))) {
+            body.remove_suffix(1);
+            continue;
+        }
+        break;
+    }
+    if (body.empty()) return false;
+    std::size_t backslashes = 0;
+    char last = body.back();
+    std::size_t i = body.size() - 1;
+    if (last == 'z' || last == 'Z') {
+        if (i == 0 || body[i - 1] != '\\') return false;
+        --i;  // the backslash of \z itself
+    } else if (last != '$') {
+        return false;
+    }
+    while (i > 0 && body[i - 1] == '\\') {
+        ++backslashes;
+        --i;
+    }
+    return backslashes % 2 == 0;
+}
+
+}  // namespace
+
+std::unique_ptr<Pattern> Pattern::compile(std::string_view text, std::string& error) {
+    PhpRegex regex;
+    error = parse_php_regex(text, regex);
+    if (!error.empty()) return nullptr;
+
+    pcre2_compile_context* cctx = pcre2_compile_context_create(nullptr);
+    if (!cctx) throw std::bad_alloc();
+    pcre2_set_compile_extra_options(cctx, PCRE2_EXTRA_ALLOW_LOOKAROUND_BSK);  // as PHP does
+    int errcode = 0;
+    PCRE2_SIZE erroffset = 0;
+    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(regex.body.data()), regex.body.size(),
+                                     regex.options, &errcode, &erroffset, cctx);
+    pcre2_compile_context_free(cctx);
+    if (!code) {
+        PCRE2_UCHAR message[256];
+        pcre2_get_error_message(errcode, message, sizeof message);
+        error = "Compilation failed: ";
+        error += reinterpret_cast<const char*>(message);
+        error += " at offset " + std::to_string(erroffset);
+        return nullptr;
+    }
+
+    std::unique_ptr<Pattern> pattern(new Pattern());
+    pattern->source_.assign(text.data(), text.size());
+    pattern->code_ = code;
+    pattern->jit_ = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+    pcre2_match_context* mctx = pcre2_match_context_create(nullptr);
+    if (!mctx) throw std::bad_alloc();
+    pcre2_set_match_limit(mctx, kMatchLimit);
+    pcre2_set_depth_limit(mctx, kDepthLimit);
+    pattern->mcontext_ = mctx;
+    pattern->anchored_at_end_ = ends_with_anchor(regex.body, (regex.options & PCRE2_EXTENDED) != 0);
+    return pattern;
+}
+
+Pattern::~Pattern() {
+    pcre2_code_free(static_cast<pcre2_code*>(code_));
+    pcre2_match_context_free(static_cast<pcre2_match_context*>(mcontext_));
+}
+
+namespace {
+
+// A bump allocator over a stack buffer, so that a match allocates nothing on
+// the heap: PCRE2 takes its general context and match data from it.
+struct StackArena {
+    alignas(std::max_align_t) unsigned char bytes[512];
+    std::size_t used = 0;
+
+    static void* allocate(PCRE2_SIZE size, void* self) {
+        auto* arena = static_cast<StackArena*>(self);
+        std::size_t aligned = (size + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
+        if (arena->used + aligned > sizeof arena->bytes) return nullptr;
+        void* p = arena->bytes + arena->used;
+        arena->used += aligned;
+        return p;
+    }
+    static void release(void*, void*) {}
+};
+
+}  // namespace
+
+MatchResult Pattern::match(std::string_view subject) const noexcept {
+    StackArena arena;
+    pcre2_general_context* gctx =
+        pcre2_general_context_create(&StackArena::allocate, &StackArena::release, &arena);
+    if (!gctx) return MatchResult::Error;
+    pcre2_match_data* md = pcre2_match_data_create(1, gctx);
+    if (!md) return MatchResult::Error;
+    int rc = pcre2_match(static_cast<const pcre2_code*>(code_), reinterpret_cast<PCRE2_SPTR>(subject.data()),
+                         subject.size(), 0, 0, md, static_cast<pcre2_match_context*>(mcontext_));
+    if (rc >= 0) return MatchResult::Match;
+    if (rc == PCRE2_ERROR_NOMATCH) return MatchResult::NoMatch;
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+        rc == PCRE2_ERROR_JIT_STACKLIMIT)
+        return MatchResult::LimitExceeded;
+    return MatchResult::Error;
+}
+
+std::string PatternList::add(std::string_view text) {
+    std::string error;
+    std::unique_ptr<Pattern> pattern = Pattern::compile(text, error);
+    if (!pattern) return error;
+    patterns_.push_back(std::move(pattern));
+    return std::string();
+}
+
+MatchResult PatternList::match(std::string_view subject) const noexcept {
+    MatchResult result = MatchResult::NoMatch;
+    for (const auto& pattern : patterns_) {
+        MatchResult r = pattern->match(subject);
+        if (r == MatchResult::Match) return r;
+        if (r != MatchResult::NoMatch) result = r;
+    }
+    return result;
+}
+
+}  // namespace cors

@@ -1,0 +1,76 @@
+// CORSAllowOriginMatch: PCRE2 patterns written as in PHP's preg_match(), or plain.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cors {
+
+// What PHP's pcre_get_compiled_regex_cache() makes of a regex string.
+struct PhpRegex {
+    bool php_form = false;       // false: the whole text is a plain PCRE2 pattern
+    std::string body;            // the pattern between the delimiters (or the whole text)
+    std::uint32_t options = 0;   // PCRE2 compile options from the modifiers
+    std::string modifiers;       // the modifier letters as written (for logs)
+};
+
+// Splits `text` as the contract says: PHP form when it starts with a PHP delimiter
+// and ends with the matching end delimiter followed only by modifier letters (and
+// PHP's ignorable ' ', '\n', '\r'); a text starting with one of "/@#~!%+," is
+// always read as PHP and PHP's error is returned when that fails ("No ending
+// delimiter '/' found", "Unknown modifier 'z'"); anything else is a plain pattern.
+// Returns an empty string on success, else the error text.
+std::string parse_php_regex(std::string_view text, PhpRegex& out);
+
+enum class MatchResult { NoMatch, Match, LimitExceeded, Error };
+
+// Bounds on the work one match may do (PCRE2 match and depth limits).
+constexpr std::uint32_t kMatchLimit = 100000;
+constexpr std::uint32_t kDepthLimit = 1000;
+
+// One compiled pattern. Immutable after compile(); match() is thread-safe and
+// allocates nothing on the heap.
+class Pattern {
+public:
+    // Compiles `text` (PHP or plain form) with PCRE2 and JIT. On failure returns
+    // null and sets `error` (PHP's message, or PCRE2's message with the offset).
+    static std::unique_ptr<Pattern> compile(std::string_view text, std::string& error);
+    ~Pattern();
+    Pattern(const Pattern&) = delete;
+    Pattern& operator=(const Pattern&) = delete;
+
+    MatchResult match(std::string_view subject) const noexcept;
+
+    const std::string& source() const noexcept { return source_; }
+    bool jit() const noexcept { return jit_; }
+    // False when the pattern can match with text after its last explicit anchor:
+    // not ending in `$`, `\z` or `\Z` (a configuration warning).
+    bool anchored_at_end() const noexcept { return anchored_at_end_; }
+
+private:
+    Pattern() = default;
+    std::string source_;
+    void* code_ = nullptr;     // pcre2_code_8*
+    void* mcontext_ = nullptr; // pcre2_match_context_8* with the limits
+    bool jit_ = false;
+    bool anchored_at_end_ = false;
+};
+
+// The CORSAllowOriginMatch patterns of one scope, in configuration order.
+class PatternList {
+public:
+    // Compiles and appends; returns an empty string or the error text.
+    std::string add(std::string_view text);
+    // Match if any pattern matches; LimitExceeded if none matched and one hit a limit.
+    MatchResult match(std::string_view subject) const noexcept;
+    const std::vector<std::unique_ptr<Pattern>>& patterns() const noexcept { return patterns_; }
+    bool empty() const noexcept { return patterns_.empty(); }
+
+private:
+    std::vector<std::unique_ptr<Pattern>> patterns_;
+};
+
+}  // namespace cors
