@@ -306,6 +306,11 @@ void add_vary_tokens(apr_pool_t* pool, std::vector<const char*>& tokens, const c
 
 // One Vary line, in headers_out, with the application's tokens and ours, each once.
 void merge_vary(request_rec* r, unsigned bits) {
+    const std::string_view ours = cors::vary_value(bits);  // a NUL-terminated literal
+    if (!apr_table_get(r->headers_out, "Vary") && !apr_table_get(r->err_headers_out, "Vary")) {
+        apr_table_setn(r->headers_out, "Vary", ours.data());
+        return;
+    }
     std::vector<const char*> tokens;
     auto collect = [](void* ctx, const char*, const char* value) -> int {
         auto* pair = static_cast<std::pair<request_rec*, std::vector<const char*>*>*>(ctx);
@@ -315,11 +320,11 @@ void merge_vary(request_rec* r, unsigned bits) {
     std::pair<request_rec*, std::vector<const char*>*> ctx{r, &tokens};
     apr_table_do(collect, &ctx, r->headers_out, "Vary", nullptr);
     apr_table_do(collect, &ctx, r->err_headers_out, "Vary", nullptr);
-    add_vary_tokens(r->pool, tokens, std::string(cors::vary_value(bits)).c_str());
+    add_vary_tokens(r->pool, tokens, ours.data());
     bool star = false;
-    for (const char* t : tokens) star = star || !strcmp(t, "*");
     std::string joined;
     for (const char* t : tokens) {
+        star = star || !strcmp(t, "*");
         if (!joined.empty()) joined += ", ";
         joined += t;
     }

@@ -1,5 +1,9 @@
 #include "origin.hpp"
 
+#include <arpa/inet.h>
+
+#include <cstring>
+
 namespace cors {
 namespace {
 
@@ -8,9 +12,6 @@ constexpr char lower(char c) noexcept {
 }
 constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-constexpr bool is_hex(char c) noexcept {
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 constexpr bool is_host_char(char c) noexcept {
     return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_';
 }
@@ -42,15 +43,14 @@ bool valid_dns_host(std::string_view h) noexcept {
 }
 
 bool valid_ipv6_literal(std::string_view h) noexcept {
-    // "[" 1*(hex / ":" / ".") "]" with at least two colons; the address itself
-    // is not re-validated (browsers send it serialised).
-    if (h.size() < 4 || h.front() != '[' || h.back() != ']') return false;
-    int colons = 0;
-    for (char c : h.substr(1, h.size() - 2)) {
-        if (c == ':') ++colons;
-        else if (!is_hex(c) && c != '.') return false;
-    }
-    return colons >= 2;
+    // "[" IPv6address "]" as inet_pton reads it; no zone identifier.
+    constexpr std::size_t kMaxIpv6Text = 45;
+    if (h.size() < 4 || h.size() > kMaxIpv6Text + 2 || h.front() != '[' || h.back() != ']') return false;
+    char text[kMaxIpv6Text + 1];
+    std::memcpy(text, h.data() + 1, h.size() - 2);
+    text[h.size() - 2] = '\0';
+    unsigned char address[16];
+    return inet_pton(AF_INET6, text, address) == 1;
 }
 
 // Parses "1".."65535" without leading zeros.

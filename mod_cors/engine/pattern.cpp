@@ -70,6 +70,14 @@ std::size_t find_end_delimiter(std::string_view text, std::size_t from, char ope
     return std::string_view::npos;
 }
 
+// The text, from the delimiter at `open_at`, ends with `close` and modifier letters.
+bool ends_like_php_form(std::string_view text, std::size_t open_at, char close) noexcept {
+    std::size_t end = text.size();
+    std::uint32_t ignored = 0;
+    while (end > open_at + 1 && apply_modifier(text[end - 1], ignored)) --end;
+    return end > open_at + 1 && text[end - 1] == close;
+}
+
 }  // namespace
 
 std::string parse_php_regex(std::string_view text, PhpRegex& out) {
@@ -88,22 +96,21 @@ std::string parse_php_regex(std::string_view text, PhpRegex& out) {
     const char open = text[p];
     if (std::isalnum(static_cast<unsigned char>(open)) || open == '\\' || open == '\0') return plain();
 
-    const bool strict = kAlwaysPhpDelimiters.find(open) != std::string_view::npos;
+    // PHP form: an unmistakable delimiter, or (the contract's test) a text that
+    // ends with the end delimiter and modifier letters only. From there on PHP's
+    // own parse decides, and its errors are configuration errors.
     const char close = closing_delimiter(open);
+    const bool strict = kAlwaysPhpDelimiters.find(open) != std::string_view::npos;
+    if (!strict && !ends_like_php_form(text, p, close)) return plain();
+
     const std::size_t end = find_end_delimiter(text, p + 1, open, close);
-    if (end == std::string_view::npos) {
-        if (!strict) return plain();
+    if (end == std::string_view::npos)
         return char_message(open == close ? "No ending delimiter '" : "No ending matching delimiter '",
                             close, "' found");
-    }
-
     std::uint32_t options = 0;
     for (std::size_t i = end + 1; i < text.size(); ++i) {
         const char m = text[i];
         if (apply_modifier(m, options)) continue;
-        // Past an unmistakable delimiter this is PHP's error; past any other
-        // delimiter the text was never PHP form: a plain pattern.
-        if (!strict) return plain();
         if (m == '\0') return "NUL is not a valid modifier";
         return char_message("Unknown modifier '", m, "'");
     }
@@ -147,7 +154,22 @@ bool ends_with_anchor(std::string_view body, bool extended) noexcept {
 
 }  // namespace
 
-std::unique_ptr<Pattern> Pattern::compile(std::string_view text, std::string& error) {
+namespace {
+
+// PHP's JIT stack (32 KiB growing to 192 KiB), one per thread, made on first use.
+// A plain pointer: nothing to destroy when the module is unloaded.
+thread_local pcre2_jit_stack* t_jit_stack = nullptr;
+constexpr PCRE2_SIZE kJitStackStart = 32 * 1024;
+constexpr PCRE2_SIZE kJitStackMax = 192 * 1024;
+
+pcre2_jit_stack* thread_jit_stack(void*) {
+    if (!t_jit_stack) t_jit_stack = pcre2_jit_stack_create(kJitStackStart, kJitStackMax, nullptr);
+    return t_jit_stack;  // null: PCRE2 falls back to 32 KiB of machine stack
+}
+
+}  // namespace
+
+std::unique_ptr<Pattern> Pattern::compile(std::string_view text, std::string& error, bool use_jit) {
     PhpRegex regex;
     error = parse_php_regex(text, regex);
     if (!error.empty()) return nullptr;
@@ -172,11 +194,12 @@ std::unique_ptr<Pattern> Pattern::compile(std::string_view text, std::string& er
     std::unique_ptr<Pattern> pattern(new Pattern());
     pattern->source_.assign(text.data(), text.size());
     pattern->code_ = code;
-    pattern->jit_ = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+    pattern->jit_ = use_jit && pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
     pcre2_match_context* mctx = pcre2_match_context_create(nullptr);
     if (!mctx) throw std::bad_alloc();
     pcre2_set_match_limit(mctx, kMatchLimit);
     pcre2_set_depth_limit(mctx, kDepthLimit);
+    pcre2_jit_stack_assign(mctx, &thread_jit_stack, nullptr);
     pattern->mcontext_ = mctx;
     pattern->anchored_at_end_ = ends_with_anchor(regex.body, (regex.options & PCRE2_EXTENDED) != 0);
     return pattern;
@@ -209,14 +232,17 @@ struct StackArena {
 }  // namespace
 
 MatchResult Pattern::match(std::string_view subject) const noexcept {
+    // With JIT, match data comes from a stack arena: no heap allocation. The
+    // interpreter (no JIT on this system) needs more memory: it uses the heap.
     StackArena arena;
     pcre2_general_context* gctx =
-        pcre2_general_context_create(&StackArena::allocate, &StackArena::release, &arena);
-    if (!gctx) return MatchResult::Error;
+        jit_ ? pcre2_general_context_create(&StackArena::allocate, &StackArena::release, &arena) : nullptr;
+    if (jit_ && !gctx) return MatchResult::Error;
     pcre2_match_data* md = pcre2_match_data_create(1, gctx);
     if (!md) return MatchResult::Error;
     int rc = pcre2_match(static_cast<const pcre2_code*>(code_), reinterpret_cast<PCRE2_SPTR>(subject.data()),
                          subject.size(), 0, 0, md, static_cast<pcre2_match_context*>(mcontext_));
+    if (!jit_) pcre2_match_data_free(md);
     if (rc >= 0) return MatchResult::Match;
     if (rc == PCRE2_ERROR_NOMATCH) return MatchResult::NoMatch;
     if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||

@@ -19,25 +19,28 @@ struct PhpRegex {
 
 // Splits `text` as the contract says: PHP form when it starts with a PHP delimiter
 // and ends with the matching end delimiter followed only by modifier letters (and
-// PHP's ignorable ' ', '\n', '\r'); a text starting with one of "/@#~!%+," is
-// always read as PHP and PHP's error is returned when that fails ("No ending
-// delimiter '/' found", "Unknown modifier 'z'"); anything else is a plain pattern.
+// PHP's ignorable ' ', '\n', '\r'), or when it starts with one of "/@#~!%+,";
+// a PHP-form text is then parsed exactly as PHP does, and PHP's error is returned
+// when that fails ("No ending delimiter '/' found", "Unknown modifier '|'");
+// anything else is a plain pattern.
 // Returns an empty string on success, else the error text.
 std::string parse_php_regex(std::string_view text, PhpRegex& out);
 
 enum class MatchResult { NoMatch, Match, LimitExceeded, Error };
 
-// Bounds on the work one match may do (PCRE2 match and depth limits).
-constexpr std::uint32_t kMatchLimit = 100000;
-constexpr std::uint32_t kDepthLimit = 1000;
+// Bounds on the work one match may do: PHP's defaults (pcre.backtrack_limit and
+// pcre.recursion_limit), so that a pattern allows exactly what it allowed in PHP.
+constexpr std::uint32_t kMatchLimit = 1000000;
+constexpr std::uint32_t kDepthLimit = 100000;
 
 // One compiled pattern. Immutable after compile(); match() is thread-safe and
 // allocates nothing on the heap.
 class Pattern {
 public:
-    // Compiles `text` (PHP or plain form) with PCRE2 and JIT. On failure returns
-    // null and sets `error` (PHP's message, or PCRE2's message with the offset).
-    static std::unique_ptr<Pattern> compile(std::string_view text, std::string& error);
+    // Compiles `text` (PHP or plain form) with PCRE2, and JIT unless `use_jit` is
+    // false (or JIT is unavailable). On failure returns null and sets `error`
+    // (PHP's message, or PCRE2's message with the offset).
+    static std::unique_ptr<Pattern> compile(std::string_view text, std::string& error, bool use_jit = true);
     ~Pattern();
     Pattern(const Pattern&) = delete;
     Pattern& operator=(const Pattern&) = delete;
