@@ -42,7 +42,7 @@ UNIT_BIN   := $(BUILD)/unit_tests
 PATTERN_TOOL := $(BUILD)/cors-pattern-tool
 
 .PHONY: all deps install uninstall test unit differential integration conformance browser \
-        fuzz bench demo deb test-sanitize check-exports clean
+        hardening docs-check deb-test fuzz bench demo deb test-sanitize check-exports clean
 
 all: $(MODULE)
 
@@ -97,6 +97,15 @@ conformance: deps $(MODULE)
 
 browser: deps $(MODULE)
 	@tests/browser/run.sh $(BUILD)
+
+hardening: deps $(MODULE)
+	@tests/hardening/run.sh $(BUILD)
+
+docs-check: deps $(MODULE)
+	@tests/docs/run.sh $(BUILD)
+
+deb-test: deps
+	@tests/deb/run.sh $(BUILD)
 
 fuzz:
 	@tests/fuzz/run.sh $(BUILD)
