@@ -587,7 +587,10 @@ extern "C" void register_hooks(apr_pool_t*) {
     ap_hook_header_parser(header_parser, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_insert_filter(insert_filter, nullptr, nullptr, APR_HOOK_LAST);
     ap_hook_insert_error_filter(insert_filter, nullptr, nullptr, APR_HOOK_LAST);
-    ap_register_output_filter(kFilterName, headers_filter, nullptr, AP_FTYPE_CONTENT_SET);
+    // After mod_headers' and mod_deflate's filters (AP_FTYPE_CONTENT_SET, +1), so that
+    // their Access-Control-* and Vary lines are seen; before the protocol filters.
+    ap_register_output_filter(kFilterName, headers_filter, nullptr,
+                              static_cast<ap_filter_type>(AP_FTYPE_CONTENT_SET + 5));
 }
 
 }  // namespace
