@@ -504,8 +504,10 @@ int decide_request(request_rec* r) {
     set_note(r, s);
     switch (d.action) {
         case cors::Action::AnswerPreflight:
-            apply_headers(r, s);
+            // Answered here, before authentication; the filters a handler would get
+            // (ours, mod_headers' "Header always" ...) still shape the 204.
             r->status = HTTP_NO_CONTENT;
+            ap_run_insert_filter(r);
             return DONE;
         case cors::Action::Reject:
             return HTTP_FORBIDDEN;
