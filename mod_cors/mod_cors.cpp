@@ -52,6 +52,7 @@ struct DirConfig {
 // The decision of one request, as the output filter needs it (pool strings).
 struct State {
     int action;             // cors::Action
+    int report_only;        // decided and logged only; the response is left alone
     int override_app;
     unsigned vary;
     const char* allow_origin;
@@ -417,6 +418,7 @@ cors::Request request_view(request_rec* r) {
 State* make_state(request_rec* r, const cors::Policy& policy, const cors::Request& q, const cors::Decision& d) {
     auto* s = static_cast<State*>(apr_pcalloc(r->pool, sizeof(State)));
     s->action = static_cast<int>(d.action);
+    s->report_only = policy.report_only;
     s->override_app = policy.override_app_headers;
     s->vary = d.vary;
     s->allow_origin = pool_copy(r->pool, d.allow_origin);
@@ -452,8 +454,8 @@ const char* logged_origin(request_rec* r, const State* s) {
     return ap_escape_logitem(r->pool, apr_pstrmemdup(r->pool, o.data(), o.size()));
 }
 
-const char* action_name(const State* s, bool report_only) {
-    if (report_only) return s->reason ? "would refuse (report only)" : "would allow (report only)";
+const char* action_name(const State* s) {
+    if (s->report_only) return s->reason ? "would refuse (report only)" : "would allow (report only)";
     switch (static_cast<cors::Action>(s->action)) {
         case cors::Action::AnswerPreflight: return "preflight answered";
         case cors::Action::Reject: return "refused with 403";
@@ -462,9 +464,9 @@ const char* action_name(const State* s, bool report_only) {
     return s->reason ? "not allowed, passed on without CORS headers" : "allowed";
 }
 
-void log_decision(request_rec* r, const State* s, bool report_only) {
+void log_decision(request_rec* r, const State* s) {
     const char* origin = logged_origin(r, s);
-    const char* action = action_name(s, report_only);
+    const char* action = action_name(s);
     if (s->reason) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s %s: %s request from origin '%s' %s: %s", r->method,
                       ap_escape_logitem(r->pool, r->uri), s->kind, origin, action, s->reason);
@@ -474,35 +476,44 @@ void log_decision(request_rec* r, const State* s, bool report_only) {
     }
 }
 
-// Classifies and decides, before authentication: answers preflights, refuses strangers.
-int decide_request(request_rec* r) {
-    if (r->main) {  // a subrequest shares its main request's decision
+// A subrequest shares its main request's decision; an internal redirect (ErrorDocument,
+// ...) keeps the first request's. True when `r` is one of those.
+bool inherit_decision(request_rec* r) {
+    if (r->main) {
         if (RequestNote* main_note = note_of(r->main)) set_note(r, main_note->state);
-        return DECLINED;
+        return true;
     }
-    if (r->prev) {  // an internal redirect (ErrorDocument, ...) keeps the first decision
-        for (request_rec* first = r->prev; first; first = first->prev) {
-            if (RequestNote* first_note = note_of(first)) {
-                set_note(r, first_note->state);
-                set_environment(r, first_note->state);
-                return DECLINED;
-            }
+    for (request_rec* first = r->prev; first; first = first->prev) {
+        if (RequestNote* first_note = note_of(first)) {
+            set_note(r, first_note->state);
+            set_environment(r, first_note->state);
+            return true;
         }
     }
-    const auto* conf = static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config, &cors_module));
-    if (!conf || conf->engine != 1) return DECLINED;
+    return false;
+}
 
+// Decides in the request's scope, sets CORS_* and logs. Null when CORSEngine is not On.
+const State* decide_in_scope(request_rec* r) {
+    const auto* conf = static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config, &cors_module));
+    if (!conf || conf->engine != 1) return nullptr;
     const cors::Policy policy = policy_of(conf);
     const cors::Request q = request_view(r);
     cors::Decision d;
     cors::decide(policy, q, d);
     State* s = make_state(r, policy, q, d);
     set_environment(r, s);
-    log_decision(r, s, policy.report_only);
-    if (policy.report_only) return DECLINED;
-
+    log_decision(r, s);
     set_note(r, s);
-    switch (d.action) {
+    return s;
+}
+
+// Classifies and decides, before authentication: answers preflights, refuses strangers.
+int decide_request(request_rec* r) {
+    if (inherit_decision(r)) return DECLINED;
+    const State* s = decide_in_scope(r);
+    if (!s || s->report_only) return DECLINED;
+    switch (static_cast<cors::Action>(s->action)) {
         case cors::Action::AnswerPreflight:
             // Answered here, before authentication; the filters a handler would get
             // (ours, mod_headers' "Header always" ...) still shape the 204.
@@ -538,8 +549,19 @@ bool has_headers_filter(const request_rec* r) {
 // error page (whose chain httpd starts afresh).
 extern "C" void insert_filter(request_rec* r) {
     RequestNote* note = note_of(r);
-    if (!note || r->main || has_headers_filter(r)) return;
+    if (!note || r->main || note->state->report_only || has_headers_filter(r)) return;
     ap_add_output_filter(kFilterName, note->state, r, r->connection);
+}
+
+// An error or redirect made before header_parser ran (a Redirect in <Location>)
+// has no decision yet: decide now, for the headers only; it refuses nothing.
+extern "C" void insert_error_filter(request_rec* r) {
+    try {
+        if (!note_of(r) && !inherit_decision(r)) decide_in_scope(r);
+        insert_filter(r);
+    } catch (...) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "could not decide on the CORS headers");
+    }
 }
 
 // ---------------------------------------------------------------- start-up
@@ -588,7 +610,7 @@ extern "C" void register_hooks(apr_pool_t*) {
     ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_header_parser(header_parser, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_insert_filter(insert_filter, nullptr, nullptr, APR_HOOK_LAST);
-    ap_hook_insert_error_filter(insert_filter, nullptr, nullptr, APR_HOOK_LAST);
+    ap_hook_insert_error_filter(insert_error_filter, nullptr, nullptr, APR_HOOK_LAST);
     // After mod_headers' and mod_deflate's filters (AP_FTYPE_CONTENT_SET, +1), so that
     // their Access-Control-* and Vary lines are seen; before the protocol filters.
     ap_register_output_filter(kFilterName, headers_filter, nullptr,

@@ -1,0 +1,729 @@
+"""Integration harness for mod_cors: throw-away httpd (and php-fpm, backend) instances.
+
+Used by the integration suite and meant to be imported by the conformance and browser
+suites. Everything binds to 127.0.0.1 on free ports, every wait is bounded, and every
+process is started in a session of its own and killed with its group at the end.
+"""
+from __future__ import annotations
+
+import atexit
+import base64
+import hashlib
+import http.client
+import http.server
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional, Sequence, Union
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parent.parent
+APP_DIR = HERE / "app"
+APACHE2 = os.environ.get("APACHE2", "/usr/sbin/apache2")
+PHP_FPM = os.environ.get("PHP_FPM", "/usr/sbin/php-fpm8.2")
+MODULES_DIR = Path("/usr/lib/apache2/modules")
+RUN_USER = "www-data"
+REQUEST_TIMEOUT = 10
+START_TIMEOUT = 20
+STOP_TIMEOUT = 10
+KEEP_DIRS = os.environ.get("MOD_CORS_IT_KEEP") == "1"
+
+
+def module_path() -> Path:
+    """mod_cors.so under test: $MOD_CORS_SO (relative to the repo root) or build/."""
+    path = Path(os.environ.get("MOD_CORS_SO", "build/mod_cors.so"))
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+# ---------------------------------------------------------------- processes
+
+_live: set = set()  # every Popen still running, killed at exit whatever happens
+
+
+def _kill_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _wait_unreaped(proc: subprocess.Popen, timeout: float) -> bool:
+    """Waits for proc to exit without reaping it: its zombie keeps the group id ours."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+                return True
+        except ChildProcessError:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def stop_process(proc: Optional[subprocess.Popen], sig: int = signal.SIGTERM,
+                 timeout: float = STOP_TIMEOUT) -> None:
+    """Stops a process started with start_new_session, and whatever is left of its group."""
+    if proc is None:
+        return
+    if proc.returncode is None:
+        _kill_group(proc, sig)
+        if not _wait_unreaped(proc, timeout):
+            _kill_group(proc, signal.SIGKILL)
+            _wait_unreaped(proc, timeout)
+        _kill_group(proc, signal.SIGKILL)  # children that outlived their parent
+        proc.wait(timeout)
+    _live.discard(proc)
+
+
+@atexit.register
+def _stop_all() -> None:
+    for proc in list(_live):
+        stop_process(proc, signal.SIGKILL)
+
+
+def spawn(argv: Sequence[str], log: Path) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    _live.add(proc)
+    return proc
+
+
+_handed_out: set = set()
+
+
+def free_port() -> int:
+    """A loopback TCP port that nothing listens on and that this process has not handed out."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no free port")
+
+
+def wait_for_port(port: int, timeout: float, alive=lambda: True) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            raise RuntimeError(f"process died before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def unique_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------- HTTP responses
+
+@dataclass
+class Response:
+    status: int
+    headers: list  # (name, value) in received order, duplicates kept
+    body: bytes = b""
+    version: str = "HTTP/1.1"
+
+    def all(self, name: str) -> list:
+        """Every value of header `name` (case-insensitive), one per header line."""
+        return [v for n, v in self.headers if n.lower() == name.lower()]
+
+    def get(self, name: str) -> Optional[str]:
+        """The value of a header that must appear at most once."""
+        values = self.all(name)
+        assert len(values) <= 1, f"{name} appears {len(values)} times: {values}"
+        return values[0] if values else None
+
+    def has(self, name: str) -> bool:
+        return bool(self.all(name))
+
+    def tokens(self, name: str) -> list:
+        """Comma-separated tokens over every line of header `name`, in order."""
+        return [t.strip() for v in self.all(name) for t in v.split(",") if t.strip()]
+
+    def tokens_lower(self, name: str) -> list:
+        return [t.lower() for t in self.tokens(name)]
+
+    def cors_headers(self) -> list:
+        """Every Access-Control-* header, names lower-cased (HTTP/2 sends them so)."""
+        return [(n.lower(), v) for n, v in self.headers if n.lower().startswith("access-control-")]
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __str__(self) -> str:
+        head = "\n".join(f"{n}: {v}" for n, v in self.headers)
+        return f"{self.version} {self.status}\n{head}\n\n{self.text[:300]}"
+
+
+Headers = Union[None, dict, Iterable]
+
+
+def _header_list(headers: Headers) -> list:
+    if headers is None:
+        return []
+    if isinstance(headers, dict):
+        return list(headers.items())
+    return list(headers)
+
+
+def http_request(port: int, method: str, path: str, headers: Headers = None,
+                 body: Optional[bytes] = None, tls: bool = False,
+                 host: Union[str, None, bool] = True, timeout: float = REQUEST_TIMEOUT) -> Response:
+    """One HTTP/1.1 request on a new connection. Header lines are sent exactly as given
+    (a list may name a header several times). host=True sends Host: 127.0.0.1:port,
+    a string sends that Host, None sends none."""
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=ctx)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        if host is True:
+            host = f"127.0.0.1:{port}"
+        if host:
+            conn.putheader("Host", host)
+        for name, value in _header_list(headers):
+            conn.putheader(name, value)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.putheader("Connection", "close")
+        conn.endheaders(body)
+        resp = conn.getresponse()
+        data = resp.read()
+        return Response(resp.status, list(resp.getheaders()), data)
+    finally:
+        conn.close()
+
+
+def raw_request(port: int, data: bytes, timeout: float = REQUEST_TIMEOUT) -> Response:
+    """Sends bytes as they are (malformed input) and parses the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        resp = http.client.HTTPResponse(sock, method=data.split(b" ", 1)[0].decode())
+        resp.begin()
+        return Response(resp.status, list(resp.getheaders()), resp.read())
+
+
+def curl_request(url: str, method: str = "GET", headers: Headers = None,
+                 body: Optional[bytes] = None, http2: bool = True,
+                 timeout: float = REQUEST_TIMEOUT) -> Response:
+    """A request made by curl (HTTP/2 over TLS with --http2, certificates not checked)."""
+    argv = ["curl", "-sS", "-k", "--http2" if http2 else "--http1.1", "--max-time", str(timeout),
+            "-D", "-", "-o", "-", "-w", "\n@@CURL-END@@%{size_download}", "-X", method]
+    for name, value in _header_list(headers):
+        argv += ["-H", f"{name}: {value}" if value != "" else f"{name};"]
+    if body is not None:
+        argv += ["--data-binary", "@-"]
+    argv.append(url)
+    done = subprocess.run(argv, input=body or b"", capture_output=True, timeout=timeout + 5)
+    if done.returncode != 0:
+        raise RuntimeError(f"curl failed ({done.returncode}): {done.stderr.decode(errors='replace')}")
+    out, _, size = done.stdout.rpartition(b"\n@@CURL-END@@")
+    size = int(size or 0)
+    head, body_bytes = out[:len(out) - size], out[len(out) - size:]
+    blocks = [b for b in re.split(r"\r?\n\r?\n", head.decode("latin-1")) if b.startswith("HTTP/")]
+    lines = blocks[-1].splitlines()
+    version, status = lines[0].split()[:2]
+    parsed = [tuple(part.strip() for part in line.split(":", 1)) for line in lines[1:] if ":" in line]
+    return Response(int(status), parsed, body_bytes, version)
+
+
+def basic_auth(user: str, password: str) -> tuple:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return ("Authorization", f"Basic {token}")
+
+
+# ---------------------------------------------------------------- files made for a server
+
+def write_htpasswd(path: Path, users: dict) -> None:
+    """An AuthUserFile in the {SHA} format mod_authn_file reads (no external tool)."""
+    lines = [f"{u}:{{SHA}}{base64.b64encode(hashlib.sha1(p.encode()).digest()).decode()}"
+             for u, p in users.items()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+_cert_dir: Optional[Path] = None
+
+
+def self_signed_cert() -> tuple:
+    """(cert, key) for CN=localhost, made once per process with openssl and removed at exit."""
+    global _cert_dir
+    if _cert_dir is None:
+        directory = Path(tempfile.mkdtemp(prefix="mod_cors_cert_"))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                        "-days", "2", "-keyout", str(directory / "key.pem"), "-out", str(directory / "cert.pem")],
+                       check=True, capture_output=True, timeout=60)
+        atexit.register(shutil.rmtree, directory, True)
+        _cert_dir = directory
+    return _cert_dir / "cert.pem", _cert_dir / "key.pem"
+
+
+# ---------------------------------------------------------------- php-fpm
+
+class PhpFpm:
+    """A php-fpm pool on 127.0.0.1:port, running as www-data, in the foreground."""
+
+    def __init__(self):
+        self.root = Path(tempfile.mkdtemp(prefix="mod_cors_fpm_"))
+        self.port = free_port()
+        self.proc: Optional[subprocess.Popen] = None
+        self.log = self.root / "php-fpm.log"
+
+    def start(self) -> "PhpFpm":
+        conf = self.root / "php-fpm.conf"
+        conf.write_text(f"""[global]
+pid = {self.root}/php-fpm.pid
+error_log = {self.log}
+daemonize = no
+
+[mod_cors_tests]
+user = {RUN_USER}
+group = {RUN_USER}
+listen = 127.0.0.1:{self.port}
+pm = static
+pm.max_children = 4
+clear_env = no
+catch_workers_output = yes
+php_admin_value[display_errors] = Off
+php_admin_value[log_errors] = On
+""")
+        self.proc = spawn([PHP_FPM, "-F", "-y", str(conf)], self.root / "stdout.log")
+        try:
+            wait_for_port(self.port, START_TIMEOUT, lambda: self.proc.poll() is None)
+        except Exception as exc:
+            self.stop()
+            raise RuntimeError(f"php-fpm did not start: {exc}\n{tail(self.log)}") from exc
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.proc, signal.SIGTERM)
+        self.proc = None
+        if not KEEP_DIRS:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- HTTP backend
+
+class Backend:
+    """A plain HTTP backend (for mod_proxy) that sets its own CORS headers and records
+    every request that reaches it as (method, path)."""
+
+    APP_HEADERS = [
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Allow-Credentials", "true"),
+        ("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE"),
+        ("Vary", "Accept-Encoding"),
+        ("X-Backend", "python"),
+    ]
+
+    def __init__(self):
+        self.port = free_port()
+        self.requests: list = []
+        backend = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def handle_any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                backend.requests.append((self.command, self.path))
+                status = 404 if self.path.startswith("/missing") else 200
+                body = json.dumps({"backend": True, "method": self.command}).encode()
+                self.send_response(status)
+                for name, value in backend.APP_HEADERS:
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_HEAD = handle_any
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> "Backend":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(STOP_TIMEOUT)
+
+    def reached(self, path_part: str) -> list:
+        return [m for m, p in self.requests if path_part in p]
+
+
+# ---------------------------------------------------------------- httpd
+
+BASE_MODULES = ("authz_core", "authn_core", "auth_basic", "authn_file", "authz_user", "mime",
+                "dir", "alias", "env", "headers", "setenvif", "proxy", "proxy_http")
+MODULE_FILES = {"php": "libphp8.2.so"}
+
+
+def load_module_line(name: str) -> str:
+    file = MODULE_FILES.get(name, f"mod_{name}.so")
+    return f"LoadModule {name}_module {MODULES_DIR / file}"
+
+
+MPM_TUNING = {
+    "prefork": """StartServers 2
+MinSpareServers 1
+MaxSpareServers 4
+MaxRequestWorkers 12""",
+    "event": """StartServers 1
+ServerLimit 4
+ThreadLimit 16
+ThreadsPerChild 16
+MaxRequestWorkers 32
+MinSpareThreads 4
+MaxSpareThreads 32""",
+}
+MPM_TUNING["worker"] = MPM_TUNING["event"]
+
+
+@dataclass
+class ServerSpec:
+    """What an httpd instance runs. `body` is appended to the common configuration and may
+    use ${IT_ROOT}, ${IT_HTDOCS}, ${IT_CONF}, ${IT_STATE}, ${IT_PORT}, ${IT_TLS_PORT},
+    ${IT_FPM_PORT}, ${IT_BACKEND_PORT} (httpd Define variables)."""
+    mpm: str = "prefork"                 # prefork | event | worker
+    php: Optional[str] = "mod_php"       # mod_php (prefork) | fpm | None
+    body: str = ""
+    modules: tuple = ()                  # extra module names, e.g. ("rewrite",)
+    load_cors: bool = True
+    tls: bool = False                    # an HTTPS virtual host (HTTP/2 too unless prefork)
+    log_level: str = "warn cors:debug"
+    app_dirs: tuple = ("app",)           # htdocs folders that get a copy of app/
+    files: dict = field(default_factory=dict)  # htdocs-relative path -> content
+    users: dict = field(default_factory=lambda: {"alice": "wonderland"})
+
+
+class Httpd:
+    """One httpd built from a ServerSpec in a temp directory under /tmp."""
+
+    def __init__(self, spec: ServerSpec, fpm: Optional[PhpFpm] = None,
+                 backend: Optional[Backend] = None):
+        if spec.php == "fpm" and fpm is None:
+            raise ValueError("spec.php == 'fpm' needs a running PhpFpm")
+        self.spec, self.fpm, self.backend = spec, fpm, backend
+        self.root = Path(tempfile.mkdtemp(prefix="mod_cors_it_"))
+        self.htdocs, self.conf_dir = self.root / "htdocs", self.root / "conf"
+        self.logs, self.state, self.run_dir = self.root / "logs", self.root / "state", self.root / "run"
+        self.port = free_port()
+        self.tls_port = free_port() if spec.tls else None
+        self.proc: Optional[subprocess.Popen] = None
+        self._make_tree()
+        self.conf = self.conf_dir / "httpd.conf"
+        self.conf.write_text(self.render())
+
+    # -- layout and configuration
+
+    def _make_tree(self) -> None:
+        self.root.chmod(0o755)
+        for d in (self.htdocs, self.conf_dir, self.logs, self.run_dir):
+            d.mkdir(mode=0o755)
+        self.state.mkdir()
+        self.state.chmod(0o777)
+        for name in self.spec.app_dirs:
+            shutil.copytree(APP_DIR, self.htdocs / name)
+        for rel, content in self.spec.files.items():
+            path = self.htdocs / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+        for path in self.htdocs.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        self.reached_log.touch()
+        self.reached_log.chmod(0o666)
+        write_htpasswd(self.conf_dir / "htpasswd", self.spec.users)
+        if self.spec.tls:
+            self.cert, self.key = self_signed_cert()
+
+    @property
+    def log_level(self) -> str:
+        """spec.log_level, without the cors: part when mod_cors is not loaded."""
+        if self.spec.load_cors:
+            return self.spec.log_level
+        return re.sub(r"\s*cors:\S+", "", self.spec.log_level) or "warn"
+
+    @property
+    def reached_log(self) -> Path:
+        return self.state / "reached.log"
+
+    def render(self) -> str:
+        spec = self.spec
+        modules = [f"mpm_{spec.mpm}", *BASE_MODULES, *spec.modules]
+        if spec.php == "mod_php":
+            modules.append("php")
+        if spec.php == "fpm":
+            modules.append("proxy_fcgi")
+        if spec.tls:
+            modules += ["ssl"] if spec.mpm == "prefork" else ["ssl", "http2"]
+        loads = [load_module_line(m) for m in dict.fromkeys(modules)]
+        if spec.load_cors:
+            loads.append(f"LoadModule cors_module {module_path()}")
+        defines = {
+            "IT_ROOT": self.root, "IT_HTDOCS": self.htdocs, "IT_CONF": self.conf_dir,
+            "IT_STATE": self.state, "IT_PORT": self.port, "IT_TLS_PORT": self.tls_port or 0,
+            "IT_FPM_PORT": self.fpm.port if self.fpm else 0,
+            "IT_BACKEND_PORT": self.backend.port if self.backend else 0,
+        }
+        php_handler = {
+            "mod_php": "SetHandler application/x-httpd-php",
+            "fpm": 'SetHandler "proxy:fcgi://127.0.0.1:${IT_FPM_PORT}"',
+        }.get(spec.php)
+        parts = [
+            "\n".join(f'Define {k} "{v}"' for k, v in defines.items()),
+            "\n".join(loads),
+            f"""ServerRoot "{self.root}"
+ServerName 127.0.0.1
+Listen 127.0.0.1:{self.port}
+User {RUN_USER}
+Group {RUN_USER}
+PidFile "{self.run_dir}/httpd.pid"
+DefaultRuntimeDir "{self.run_dir}"
+ErrorLog "{self.logs}/error.log"
+LogLevel {self.log_level}
+LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{{Origin}}i\\"" it
+CustomLog "{self.logs}/access.log" it
+TypesConfig /etc/mime.types
+DocumentRoot "{self.htdocs}"
+DirectoryIndex index.html index.php
+KeepAlive Off
+Timeout 20
+{MPM_TUNING[spec.mpm]}
+SetEnv CORS_TEST_STATE "{self.reached_log}"
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory "{self.htdocs}">
+    Options None
+    AllowOverride None
+    Require all granted
+</Directory>""",
+        ]
+        if php_handler:
+            parts.append(f'<FilesMatch "\\.php$">\n    {php_handler}\n</FilesMatch>')
+        if spec.tls:
+            parts.append(f"""Listen 127.0.0.1:{self.tls_port}
+<VirtualHost 127.0.0.1:{self.tls_port}>
+    ServerName localhost
+    SSLEngine on
+    SSLCertificateFile "{self.cert}"
+    SSLCertificateKeyFile "{self.key}"
+    {"" if spec.mpm == "prefork" else "Protocols h2 http/1.1"}
+</VirtualHost>""")
+        parts.append(spec.body)
+        return "\n\n".join(parts) + "\n"
+
+    # -- lifecycle
+
+    def config_test(self) -> subprocess.CompletedProcess:
+        """`apache2 -t` on this configuration; stdout and stderr merged into .output."""
+        done = subprocess.run([APACHE2, "-t", "-d", str(self.root), "-f", str(self.conf)],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=START_TIMEOUT)
+        done.output = done.stdout + done.stderr
+        return done
+
+    def start(self) -> "Httpd":
+        self.proc = spawn([APACHE2, "-d", str(self.root), "-f", str(self.conf), "-DFOREGROUND"],
+                          self.startup_log)
+        try:
+            self.wait_ready(START_TIMEOUT)
+        except Exception as exc:
+            self.stop(remove=False)
+            raise RuntimeError(f"httpd did not start ({exc}); kept {self.root}\n"
+                               f"{tail(self.startup_log)}\n{tail(self.error_log_path)}") from exc
+        return self
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for port, tls in ((self.port, False), (self.tls_port, True)):
+            if port is None:
+                continue
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"apache2 exited with {self.proc.returncode}")
+                try:
+                    http_request(port, "GET", "/", tls=tls, timeout=2)
+                    break
+                except (OSError, http.client.HTTPException):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"no answer on port {port} after {timeout}s")
+                    time.sleep(0.05)
+
+    def stop(self, remove: bool = True) -> None:
+        stop_process(self.proc, signal.SIGTERM)
+        self.proc = None
+        if remove and not KEEP_DIRS:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def graceful(self, timeout: float = START_TIMEOUT) -> None:
+        """Graceful restart (SIGUSR1 to the parent): modules are unloaded and loaded again."""
+        before = self.error_log().count("resuming normal operations")
+        os.kill(self.proc.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while self.error_log().count("resuming normal operations") <= before:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"graceful restart failed\n{tail(self.error_log_path)}")
+            time.sleep(0.05)
+        self.wait_ready(timeout)
+
+    def __enter__(self) -> "Httpd":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- logs
+
+    @property
+    def error_log_path(self) -> Path:
+        return self.logs / "error.log"
+
+    @property
+    def startup_log(self) -> Path:
+        """stdout and stderr of apache2 (messages logged before the error log opens)."""
+        return self.logs / "startup.log"
+
+    def error_log(self) -> str:
+        try:
+            return self.error_log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def startup_output(self) -> str:
+        """Everything httpd said at start-up: its stderr and the error log."""
+        return tail(self.startup_log, 10_000) + "\n" + self.error_log()
+
+    def log_mark(self) -> int:
+        try:
+            return self.error_log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def log_since(self, mark: int) -> str:
+        with open(self.error_log_path, "rb") as f:
+            f.seek(mark)
+            return f.read().decode(errors="replace")
+
+    def wait_log(self, mark: int, pattern: str, timeout: float = 3) -> list:
+        """Error-log lines written after `mark` that match `pattern` (waits up to timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [l for l in self.log_since(mark).splitlines() if re.search(pattern, l)]
+            if lines or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.05)
+
+    # -- requests
+
+    def request(self, method: str, path: str, origin: Union[None, str, list] = None,
+                headers: Headers = None, body: Optional[bytes] = None, tls: bool = False,
+                host: Union[str, None, bool] = True, auth: Optional[tuple] = None) -> Response:
+        """A request to this server; `origin` may be a list to send several Origin lines."""
+        lines = []
+        if origin is not None:
+            lines += [("Origin", o) for o in ([origin] if isinstance(origin, str) else origin)]
+        if auth:
+            lines.append(basic_auth(*auth))
+        lines += _header_list(headers)
+        port = self.tls_port if tls else self.port
+        return http_request(port, method, path, lines, body, tls=tls, host=host)
+
+    def get(self, path: str, origin=None, **kw) -> Response:
+        return self.request("GET", path, origin, **kw)
+
+    def preflight(self, path: str, origin, method: str, request_headers: Optional[str] = None,
+                  headers: Headers = None, **kw) -> Response:
+        lines = [("Access-Control-Request-Method", method)]
+        if request_headers is not None:
+            lines.append(("Access-Control-Request-Headers", request_headers))
+        return self.request("OPTIONS", path, origin, headers=lines + _header_list(headers), **kw)
+
+    def url(self, path: str, tls: bool = False) -> str:
+        return f"https://127.0.0.1:{self.tls_port}{path}" if tls else f"http://127.0.0.1:{self.port}{path}"
+
+    def reached(self, request_id: str) -> list:
+        """Methods of the requests with ?id=request_id that reached record.php."""
+        found = []
+        for line in self.reached_log.read_text().splitlines():
+            method, _, rid = line.partition(" ")
+            if rid == request_id:
+                found.append(method)
+        return found
+
+
+# ---------------------------------------------------------------- assertions
+
+def assert_allowed(resp: Response, origin: str, status: int = 200, credentials: bool = False) -> None:
+    """An allowed answer: exactly one Access-Control-Allow-Origin echoing `origin`."""
+    assert resp.status == status, resp
+    assert resp.all("Access-Control-Allow-Origin") == [origin], resp
+    assert resp.all("Access-Control-Allow-Credentials") == (["true"] if credentials else []), resp
+    if origin != "*":
+        assert "origin" in resp.tokens_lower("Vary"), resp
+    assert_vary_unique(resp)
+
+
+def assert_refused(resp: Response, status: int = 403) -> None:
+    """A refusal: no Access-Control-Allow-* header at all, and Vary: Origin."""
+    assert resp.status == status, resp
+    assert not [n for n, _ in resp.cors_headers() if n.startswith("access-control-allow-")], resp
+    assert "origin" in resp.tokens_lower("Vary"), resp
+
+
+def assert_no_cors(resp: Response) -> None:
+    """Untouched by mod_cors: no Access-Control-* header and no Vary: Origin."""
+    assert resp.cors_headers() == [], resp
+    assert "origin" not in resp.tokens_lower("Vary"), resp
+
+
+def assert_vary_unique(resp: Response) -> None:
+    tokens = resp.tokens_lower("Vary")
+    assert len(tokens) == len(set(tokens)), f"duplicate Vary tokens: {resp}"
+
+
+PREFLIGHT_VARY = ["origin", "access-control-request-method", "access-control-request-headers"]
