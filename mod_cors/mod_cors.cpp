@@ -68,7 +68,7 @@ struct State {
 };
 
 struct RequestNote {
-    State* state;
+    const State* state;
 };
 
 // Scopes configured in the main configuration, for the warnings and the summary
@@ -372,7 +372,7 @@ RequestNote* note_of(const request_rec* r) {
     return static_cast<RequestNote*>(ap_get_module_config(r->request_config, &cors_module));
 }
 
-void set_note(request_rec* r, State* state) {
+void set_note(request_rec* r, const State* state) {
     auto* note = static_cast<RequestNote*>(apr_pcalloc(r->pool, sizeof(RequestNote)));
     note->state = state;
     ap_set_module_config(r->request_config, &cors_module, note);
@@ -476,21 +476,29 @@ void log_decision(request_rec* r, const State* s) {
     }
 }
 
+const State* decide_in_scope(request_rec* r);
+
 // A subrequest shares its main request's decision; an internal redirect (ErrorDocument,
-// ...) keeps the first request's. True when `r` is one of those.
+// ...) keeps the first request's, made late (headers only) when the first request
+// was answered before header_parser. True when `r` is one of those.
 bool inherit_decision(request_rec* r) {
     if (r->main) {
         if (RequestNote* main_note = note_of(r->main)) set_note(r, main_note->state);
         return true;
     }
-    for (request_rec* first = r->prev; first; first = first->prev) {
-        if (RequestNote* first_note = note_of(first)) {
-            set_note(r, first_note->state);
-            set_environment(r, first_note->state);
-            return true;
-        }
+    if (!r->prev) return false;
+    request_rec* first = r->prev;
+    const State* s = nullptr;
+    for (request_rec* q = r->prev; q && !s; q = q->prev) {
+        if (RequestNote* note = note_of(q)) s = note->state;
+        first = q;
     }
-    return false;
+    if (!s) s = decide_in_scope(first);
+    if (s) {
+        set_note(r, s);
+        set_environment(r, s);
+    }
+    return true;
 }
 
 // Decides in the request's scope, sets CORS_* and logs. Null when CORSEngine is not On.
@@ -550,7 +558,7 @@ bool has_headers_filter(const request_rec* r) {
 extern "C" void insert_filter(request_rec* r) {
     RequestNote* note = note_of(r);
     if (!note || r->main || note->state->report_only || has_headers_filter(r)) return;
-    ap_add_output_filter(kFilterName, note->state, r, r->connection);
+    ap_add_output_filter(kFilterName, const_cast<State*>(note->state), r, r->connection);
 }
 
 // An error or redirect made before header_parser ran (a Redirect in <Location>)
