@@ -457,7 +457,7 @@ const char* logged_origin(request_rec* r, const State* s) {
 const char* action_name(const State* s) {
     if (s->report_only) return s->reason ? "would refuse (report only)" : "would allow (report only)";
     switch (static_cast<cors::Action>(s->action)) {
-        case cors::Action::AnswerPreflight: return "preflight answered";
+        case cors::Action::AnswerPreflight: return "answered with 204";
         case cors::Action::Reject: return "refused with 403";
         case cors::Action::Continue: break;
     }
@@ -465,6 +465,11 @@ const char* action_name(const State* s) {
 }
 
 void log_decision(request_rec* r, const State* s) {
+    if (!s->origin) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s %s: no Origin header, not a CORS request", r->method,
+                      ap_escape_logitem(r->pool, r->uri));
+        return;
+    }
     const char* origin = logged_origin(r, s);
     const char* action = action_name(s);
     if (s->reason) {
@@ -581,40 +586,65 @@ extern "C" int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
 
 std::string summary(const DirConfig* c) {
     const cors::Policy p = policy_of(c);
+    auto list = [](const cors::NameList* l, const char* unset) { return l ? l->joined() : std::string(unset); };
     std::string s = "origins: ";
     s += std::to_string(p.origins ? p.origins->size() : 0) + " rules, ";
     s += std::to_string(p.patterns ? p.patterns->patterns().size() : 0) + " patterns";
-    s += "; methods: " + (p.methods ? p.methods->joined() : std::string("GET, HEAD, POST"));
-    s += "; headers: " + (p.allow_headers ? p.allow_headers->joined() : std::string("none"));
+    s += "; methods: " + list(p.methods, "GET, HEAD, POST");
+    s += "; headers: " + list(p.allow_headers, "none");
+    s += "; exposed: " + list(p.expose_headers, "none");
     s += std::string("; credentials ") + (p.credentials ? "on" : "off");
+    s += "; max-age " + (p.max_age >= 0 ? std::to_string(p.max_age) : std::string("unset"));
     s += std::string("; preflight ") + (p.preflight == cors::PreflightMode::Handle ? "handled" : "passed on");
+    if (p.private_network) s += "; private network on";
     if (!p.reject) s += "; reject off";
+    if (!p.override_app_headers) s += "; application headers kept";
     if (p.report_only) s += "; REPORT ONLY";
     return s;
 }
 
-extern "C" int post_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
+// The warnings of every scope of the main configuration, and a summary of each scope
+// that turns CORS on. .htaccess files, read later, are checked per directive only.
+void check_scopes(server_rec* s, bool summaries) {
+    for (int i = 0; g_scopes && i < g_scopes->nelts; ++i) {
+        const DirConfig* c = APR_ARRAY_IDX(g_scopes, i, DirConfig*);
+        std::vector<std::string> errors, warnings;
+        cors::check_policy(policy_of(c), errors, warnings);
+        for (const std::string& w : warnings)
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s (scope at %s)", w.c_str(), c->where);
+        if (summaries && c->engine == 1)
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "CORS enabled at %s: %s", c->where, summary(c).c_str());
+    }
+}
+
+// `apachectl -t` stops before post_config: the warnings go to its output from here.
+extern "C" int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
+    if (ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_CONFIG_TEST) return OK;
     try {
-        for (int i = 0; g_scopes && i < g_scopes->nelts; ++i) {
-            const DirConfig* c = APR_ARRAY_IDX(g_scopes, i, DirConfig*);
-            std::vector<std::string> errors, warnings;
-            cors::check_policy(policy_of(c), errors, warnings);
-            for (const std::string& w : warnings)
-                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s (scope at %s)", w.c_str(), c->where);
-            if (c->engine == 1)
-                ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "CORS enabled at %s: %s", c->where, summary(c).c_str());
-        }
+        check_scopes(s, false);
     } catch (const std::exception& e) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "start-up checks failed: %s", e.what());
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    g_scopes = nullptr;  // .htaccess files read later are checked per directive only
+    return OK;
+}
+
+// At a real start, into the error log.
+extern "C" int post_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
+    try {
+        check_scopes(s, true);
+    } catch (const std::exception& e) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "start-up checks failed: %s", e.what());
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    g_scopes = nullptr;
     return OK;
 }
 
 extern "C" void register_hooks(apr_pool_t*) {
     ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_header_parser(header_parser, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_insert_filter(insert_filter, nullptr, nullptr, APR_HOOK_LAST);

@@ -9,7 +9,7 @@ declare -A PKGS=(
   [browser]="chromium"
   [fuzz]="clang libclang-rt-14-dev"
   [bench]="libbenchmark-dev valgrind wrk"
-  [deb]="debhelper devscripts dpkg-dev fakeroot"
+  [deb]="debhelper dpkg-dev fakeroot"
   [demo]="apache2 libapache2-mod-php php-cli"
 )
 want=()

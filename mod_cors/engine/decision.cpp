@@ -92,7 +92,7 @@ void decide_preflight(const Policy& policy, const Request& req, Decision& d) noe
     for_each_list_element(req.acrh, [&](std::string_view name) {
         if (!is_token(name)) failure = reason::kInvalidHeaders;
         else if (!header_allowed(policy, name)) failure = reason::kHeaderNotAllowed;
-        else if (len + name.size() + 2 > kMaxAllowHeadersLength) failure = reason::kHeadersTooLong;
+        else if (len + (len ? 2 : 0) + name.size() > kMaxAllowHeadersLength) failure = reason::kHeadersTooLong;
         if (failure) {
             failed_name = name;
             return false;

@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <vector>
 #include <cstddef>
 #include <new>
 
@@ -124,48 +125,103 @@ std::string parse_php_regex(std::string_view text, PhpRegex& out) {
 
 namespace {
 
-// Ends with `$`, `\z` or `\Z` (outside a character class, not escaped), once
-// closing parentheses and, in extended mode, white space are set aside.
-bool ends_with_anchor(std::string_view body, bool extended) noexcept {
-    while (!body.empty()) {
-        char c = body.back();
-        if (c == ')' || (extended && is_php_space(c))) {
-            body.remove_suffix(1);
-            continue;
+// What the end-anchor check needs to know of a pattern's bytes: escaped or inside
+// a character class, the group each ")" closes, the group each "|" belongs to.
+struct PatternSyntax {
+    static constexpr std::size_t kNone = std::string_view::npos;
+    static constexpr std::size_t kTopLevel = kNone - 1;
+
+    std::string_view text;
+    bool extended;
+    std::vector<bool> escaped, in_class;
+    std::vector<std::size_t> open_of, bar_group;
+
+    PatternSyntax(std::string_view t, bool x)
+        : text(t), extended(x), escaped(t.size()), in_class(t.size()), open_of(t.size(), kNone),
+          bar_group(t.size(), kNone) {
+        std::vector<std::size_t> opens;
+        bool in_set = false;
+        std::size_t set_start = 0;
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            const char c = t[i];
+            in_class[i] = in_set;
+            if (c == '\\' && i + 1 < t.size()) {
+                escaped[++i] = true;
+                in_class[i] = in_set;
+            } else if (in_set) {
+                // "]" right after "[" or "[^" is a literal member.
+                if (c == ']' && i > set_start + 1 && !(i == set_start + 2 && t[set_start + 1] == '^'))
+                    in_set = false;
+            } else if (c == '[') {
+                in_set = true;
+                set_start = i;
+            } else if (c == '(') {
+                opens.push_back(i);
+            } else if (c == ')' && !opens.empty()) {
+                open_of[i] = opens.back();
+                opens.pop_back();
+            } else if (c == '|') {
+                bar_group[i] = opens.empty() ? kTopLevel : opens.back();
+            }
         }
-        break;
     }
-    if (body.empty()) return false;
-    std::size_t backslashes = 0;
-    char last = body.back();
-    std::size_t i = body.size() - 1;
-    if (last == 'z' || last == 'Z') {
-        if (i == 0 || body[i - 1] != '\\') return false;
-        --i;  // the backslash of \z itself
-    } else if (last != '$') {
-        return false;
+
+    bool plain(std::size_t i) const { return !escaped[i] && !in_class[i]; }
+
+    // Every alternative of [lo, hi) in `group` ends with an anchor.
+    bool alternatives_anchored(std::size_t lo, std::size_t hi, std::size_t group) const {
+        std::size_t start = lo;
+        for (std::size_t i = lo; i < hi; ++i) {
+            if (bar_group[i] != group) continue;
+            if (!branch_anchored(start, i)) return false;
+            start = i + 1;
+        }
+        return branch_anchored(start, hi);
     }
-    while (i > 0 && body[i - 1] == '\\') {
-        ++backslashes;
-        --i;
+
+    // [lo, hi) ends with `$`, `\z`, `\Z`, or a group all of whose alternatives do.
+    bool branch_anchored(std::size_t lo, std::size_t hi) const {
+        while (hi > lo && extended && plain(hi - 1) && is_php_space(text[hi - 1])) --hi;
+        if (hi == lo) return false;
+        const std::size_t last = hi - 1;
+        const char c = text[last];
+        if (plain(last) && c == '$') return true;
+        if (escaped[last] && !in_class[last] && (c == 'z' || c == 'Z')) return true;
+        if (!plain(last) || c != ')' || open_of[last] == kNone) return false;
+        const std::size_t open = open_of[last];
+        std::size_t inner = open + 1;
+        if (inner < last && text[inner] == '?') {
+            const char kind = inner + 1 < last ? text[inner + 1] : '\0';
+            if (kind == ':' || kind == '>' || kind == '|') {
+                inner += 2;
+            } else if ((kind == 'P' || kind == '<' || kind == '\'') && inner + 2 < last &&
+                       text[inner + 2] != '=' && text[inner + 2] != '!') {
+                const char name_end = kind == '\'' ? '\'' : '>';
+                std::size_t e = text.find(name_end, inner + 2);
+                if (e == std::string_view::npos || e >= last) return false;
+                inner = e + 1;
+            } else {
+                return false;  // lookarounds, option settings, conditionals: not an end anchor
+            }
+        }
+        return alternatives_anchored(inner, last, open);
     }
-    return backslashes % 2 == 0;
+};
+
+// Every way the pattern can match ends at an anchor ($, \z, \Z).
+bool ends_with_anchor(std::string_view body, bool extended) {
+    PatternSyntax syntax(body, extended);
+    return syntax.alternatives_anchored(0, body.size(), PatternSyntax::kTopLevel);
 }
 
 }  // namespace
 
 namespace {
 
-// PHP's JIT stack (32 KiB growing to 192 KiB), one per thread, made on first use.
-// A plain pointer: nothing to destroy when the module is unloaded.
-thread_local pcre2_jit_stack* t_jit_stack = nullptr;
+// PHP's JIT stack grows to 192 KiB. A match first runs on PCRE2's 32 KiB of machine
+// stack (no allocation); only one that needs more runs again on a stack of its own.
 constexpr PCRE2_SIZE kJitStackStart = 32 * 1024;
 constexpr PCRE2_SIZE kJitStackMax = 192 * 1024;
-
-pcre2_jit_stack* thread_jit_stack(void*) {
-    if (!t_jit_stack) t_jit_stack = pcre2_jit_stack_create(kJitStackStart, kJitStackMax, nullptr);
-    return t_jit_stack;  // null: PCRE2 falls back to 32 KiB of machine stack
-}
 
 }  // namespace
 
@@ -199,7 +255,6 @@ std::unique_ptr<Pattern> Pattern::compile(std::string_view text, std::string& er
     if (!mctx) throw std::bad_alloc();
     pcre2_set_match_limit(mctx, kMatchLimit);
     pcre2_set_depth_limit(mctx, kDepthLimit);
-    pcre2_jit_stack_assign(mctx, &thread_jit_stack, nullptr);
     pattern->mcontext_ = mctx;
     pattern->anchored_at_end_ = ends_with_anchor(regex.body, (regex.options & PCRE2_EXTENDED) != 0);
     return pattern;
@@ -240,8 +295,20 @@ MatchResult Pattern::match(std::string_view subject) const noexcept {
     if (jit_ && !gctx) return MatchResult::Error;
     pcre2_match_data* md = pcre2_match_data_create(1, gctx);
     if (!md) return MatchResult::Error;
-    int rc = pcre2_match(static_cast<const pcre2_code*>(code_), reinterpret_cast<PCRE2_SPTR>(subject.data()),
-                         subject.size(), 0, 0, md, static_cast<pcre2_match_context*>(mcontext_));
+    const auto* code = static_cast<const pcre2_code*>(code_);
+    const auto* bytes = reinterpret_cast<PCRE2_SPTR>(subject.data());
+    auto* mctx = static_cast<pcre2_match_context*>(mcontext_);
+    int rc = pcre2_match(code, bytes, subject.size(), 0, 0, md, mctx);
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+        pcre2_jit_stack* stack = pcre2_jit_stack_create(kJitStackStart, kJitStackMax, nullptr);
+        pcre2_match_context* deeper = stack ? pcre2_match_context_copy(mctx) : nullptr;
+        if (deeper) {
+            pcre2_jit_stack_assign(deeper, nullptr, stack);
+            rc = pcre2_match(code, bytes, subject.size(), 0, 0, md, deeper);
+        }
+        pcre2_match_context_free(deeper);
+        pcre2_jit_stack_free(stack);
+    }
     if (!jit_) pcre2_match_data_free(md);
     if (rc >= 0) return MatchResult::Match;
     if (rc == PCRE2_ERROR_NOMATCH) return MatchResult::NoMatch;

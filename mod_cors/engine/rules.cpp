@@ -74,7 +74,7 @@ std::string OriginRules::add(std::string_view spec) {
 
     std::string scheme = to_lower(origin.scheme);
     std::string host = to_lower(origin.host);
-    if (scheme == "http" || scheme == "ws") insecure_http_ = true;
+    const bool insecure = scheme == "http" || scheme == "ws";
 
     if (subdomains) {
         std::string domain = host;
@@ -83,6 +83,7 @@ std::string OriginRules::add(std::string_view spec) {
             return quoted(spec) + ": \"*." + domain +
                    "\" would allow every site under a public suffix (Public Suffix List)";
     }
+    insecure_http_ = insecure_http_ || insecure;
     if (subdomains || any_port) {
         wildcards_.push_back(Wildcard{scheme, subdomains ? "." + host : host, subdomains, any_port, origin.port});
         return std::string();

@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# Checks that the manual and the configuration examples agree with the module.
+#   tests/docs/run.sh BUILD_DIR        (make docs-check)
+# - every conf/examples file passes "apache2 -t" with BUILD_DIR/mod_cors.so and
+#   starts without a mod_cors warning; the .htaccess example works in a live httpd;
+# - conf/cors.load and conf/cors.conf (its commented example too) pass "apache2 -t";
+# - each directive of the command table (AP_INIT_* in mod_cors/mod_cors.cpp) has
+#   its section in docs/mod_cors.md and is used in a conf example, and every
+#   documented directive is in the table;
+# - the README's first lines name ./bootstrap demo and ./bootstrap test;
+# - relative links in README.md and docs/*.md lead to existing files and headings.
+# Prints "ok"/"FAIL" per check, then "N passed, M failed" as the last line.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 2
+repo=$PWD
+build=${1:-build}
+[[ $build == /* ]] || build=$repo/$build
+module=$build/mod_cors.so
+apache2=$(command -v apache2 || echo /usr/sbin/apache2)
+modules_dir=$(apxs -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
+examples=(conf/examples/*)
+manual=docs/mod_cors.md
+directive_rows=(Description Syntax Default Context Override Status Module)
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; shift; printf '     %s\n' "$@"; }
+# record NAME STATUS DETAIL...: passes when STATUS is 0, else fails with the details.
+record() {
+    local name=$1 status=$2
+    shift 2
+    if ((status == 0)); then pass "$name"; else fail "$name" "$@"; fi
+}
+
+work=$(mktemp -d /tmp/mod_cors-docs.XXXXXX)
+chmod 755 "$work"   # the children run as nobody when started as root
+mkdir -p "$work/htdocs/api"
+echo '{"ok":true}' >"$work/htdocs/api/data.json"
+cleanup() { stop_httpd; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() {
+    local port
+    for _ in {1..50}; do
+        port=$((20000 + RANDOM % 20000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+    done
+    echo 28471
+}
+port=$(free_port)
+
+# Writes to $1 a minimal httpd configuration that ends with the text $2.
+write_config() {
+    local file=$1 body=$2
+    {
+        echo "ServerRoot /etc/apache2"
+        echo "ServerName localhost"
+        echo "Listen 127.0.0.1:$port"
+        echo "PidFile $work/httpd.pid"
+        echo "ErrorLog $work/error.log"
+        echo "LogLevel warn cors:info"
+        echo "LoadModule mpm_prefork_module $modules_dir/mod_mpm_prefork.so"
+        echo "LoadModule authz_core_module $modules_dir/mod_authz_core.so"
+        echo "LoadModule cors_module $module"
+        [[ $(id -u) -eq 0 ]] && printf 'User nobody\nGroup nogroup\n'
+        printf 'StartServers 1\nMinSpareServers 1\nMaxSpareServers 2\n'
+        echo "DocumentRoot $work/htdocs"
+        echo "<Directory $work/htdocs>"
+        echo "    Require all granted"
+        echo "</Directory>"
+        echo "$body"
+    } >"$file"
+}
+
+syntax_check() {  # name config
+    local out
+    if out=$("$apache2" -t -f "$2" 2>&1) && grep -q 'Syntax OK' <<<"$out"; then
+        pass "$1 passes apache2 -t"
+    else
+        fail "$1 passes apache2 -t" "${out:-no output}"
+    fi
+}
+
+start_httpd() {  # config; returns non-zero when httpd does not answer
+    : >"$work/error.log"
+    "$apache2" -f "$1" -k start >>"$work/error.log" 2>&1 || return 1
+    for _ in {1..50}; do
+        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+stop_httpd() {
+    [[ -s $work/httpd.pid ]] || return 0
+    local pid
+    pid=$(cat "$work/httpd.pid")
+    kill -TERM "$pid" 2>/dev/null
+    for _ in {1..50}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$work/httpd.pid"
+}
+
+# The configuration text that brings example $1 in: an Include, or for the
+# .htaccess example its lines in a <Directory> block (apache2 -t reads no .htaccess).
+example_body() {
+    if [[ $1 == */htaccess ]]; then
+        printf '<Directory %s/htdocs/api>\n%s\n</Directory>\n' "$work" "$(cat "$1")"
+    else
+        echo "Include $repo/$1"
+    fi
+}
+
+# ------------------------------------------------------------ the examples
+
+if [[ ! -f $module ]]; then
+    fail "the module is built" "$module not found (run make)"
+else
+    for example in "${examples[@]}"; do
+        config=$work/$(basename "$example").conf
+        write_config "$config" "$(example_body "$example")"
+        syntax_check "$example" "$config"
+        if start_httpd "$config"; then
+            stop_httpd
+            if grep -E '\[cors:(warn|error|crit|alert|emerg)\]' "$work/error.log" >/dev/null; then
+                fail "$example starts without a mod_cors warning" "$(grep '\[cors:' "$work/error.log")"
+            elif ! grep -q '\[cors:info\]' "$work/error.log"; then
+                fail "$example starts without a mod_cors warning" "no [cors:info] summary: the example enables nothing"
+            else
+                pass "$example starts without a mod_cors warning"
+            fi
+        else
+            fail "$example starts without a mod_cors warning" "httpd did not start: $(cat "$work/error.log")"
+            stop_httpd
+        fi
+    done
+
+    # The .htaccess example, read by httpd as an .htaccess file.
+    cp conf/examples/htaccess "$work/htdocs/api/.htaccess"
+    config=$work/live-htaccess.conf
+    write_config "$config" "<Directory $work/htdocs/api>
+    AllowOverride FileInfo
+</Directory>"
+    url=http://127.0.0.1:$port/api/data.json
+    if start_httpd "$config"; then
+        status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url")
+        [[ $status == 200 ]]
+        record "htaccess: request without Origin answered 200" $? "got $status" "$(cat "$work/error.log")"
+        headers=$(curl -s -D - -o /dev/null --max-time 5 -H 'Origin: https://api.partner.example' "$url")
+        grep -qi '^Access-Control-Allow-Origin: https://api.partner.example' <<<"$headers"
+        record "htaccess: partner origin echoed" $? "$headers"
+        status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Origin: https://evil.example' "$url")
+        [[ $status == 403 ]]
+        record "htaccess: stranger refused with 403" $? "got $status"
+        stop_httpd
+    else
+        fail "htaccess: httpd starts" "$(cat "$work/error.log")"
+        stop_httpd
+    fi
+fi
+
+# ---------------------------------------------------- conf/cors.load, cors.conf
+
+if grep -qx 'LoadModule cors_module /usr/lib/apache2/modules/mod_cors.so' conf/cors.load; then
+    pass "conf/cors.load loads cors_module from /usr/lib/apache2/modules"
+else
+    fail "conf/cors.load loads cors_module from /usr/lib/apache2/modules" "$(cat conf/cors.load)"
+fi
+if active=$(grep -vE '^[[:space:]]*(#|$)' conf/cors.conf); then
+    fail "conf/cors.conf sets nothing (comments only)" "$active"
+else
+    pass "conf/cors.conf sets nothing (comments only)"
+fi
+# Its example is the lines that start with "#<" or "#<tab>".
+config=$work/cors-conf-example.conf
+write_config "$config" "$(sed -E 's/^#(<|\t)/\1/' conf/cors.conf)"
+syntax_check "conf/cors.conf (its example uncommented)" "$config"
+
+# ------------------------------------------------------------ the directives
+
+mapfile -t table < <(grep -oE 'AP_INIT_[A-Z0-9_]+\("[^"]+"' mod_cors/mod_cors.cpp | sed -E 's/.*\("//; s/"$//')
+mapfile -t documented < <(grep -E '^## [A-Za-z]+ Directive$' "$manual" | awk '{print $2}')
+if ((${#table[@]})); then
+    pass "command table parsed (${#table[@]} directives)"
+else
+    fail "command table parsed" "no AP_INIT_* line in mod_cors/mod_cors.cpp"
+fi
+
+# What the "## NAME Directive" section of the manual lacks, one item a line:
+# a row of the summary table, the override class $2, an example.
+section_gaps() {
+    awk -v head="## $1 Directive" -v override="$2" -v rows="${directive_rows[*]}" '
+        $0 == head { found = 1; on = 1; next }
+        on && /^## / { on = 0 }
+        !on { next }
+        /^```apache/ { example = 1 }
+        match($0, /^\| *\**[A-Za-z]+:?\** *\|/) {
+            cell = substr($0, RSTART, RLENGTH); gsub(/[|*: ]/, "", cell); seen[cell] = 1
+            if (cell == "Override" && index($0, override)) override_ok = 1
+        }
+        END {
+            if (!found) { print "no section \"" head "\""; exit }
+            n = split(rows, want, " ")
+            for (i = 1; i <= n; i++) if (!(want[i] in seen)) print "no " want[i] " row"
+            if (!override_ok) print "the Override row does not say " override
+            if (!example) print "no example (an ```apache block)"
+        }' "$manual"
+}
+
+# The override class the manual must show, from the command table's req_override.
+source_text=$(<mod_cors/mod_cors.cpp)
+override_of() {
+    local line
+    line=$(grep -E "AP_INIT_[A-Z0-9_]+\(\"$1\"" <<<"$source_text")
+    case $line in
+        *OR_FILEINFO*) echo FileInfo ;;
+        *OR_AUTHCFG*) echo AuthConfig ;;
+        *OR_OPTIONS*) echo Options ;;
+        *OR_INDEXES*) echo Indexes ;;
+        *OR_LIMIT*) echo Limit ;;
+        *) echo "Not applicable" ;;
+    esac
+}
+
+example_text=$(cat "${examples[@]}")
+for name in "${table[@]}"; do
+    mapfile -t gaps < <(section_gaps "$name" "$(override_of "$name")")
+    ((${#gaps[@]} == 0))
+    record "$name documented in $manual" $? "${gaps[@]}"
+    if [[ $example_text =~ (^|$'\n')[[:space:]]*$name([[:space:]]|$) ]]; then
+        pass "$name used in a conf example"
+    else
+        fail "$name used in a conf example" "no uncommented '$name' line in ${examples[*]}"
+    fi
+done
+
+unknown=()
+for name in "${documented[@]}"; do
+    [[ " ${table[*]} " == *" $name "* ]] || unknown+=("$name")
+done
+((${#unknown[@]} == 0))
+record "every directive in $manual is in the command table" $? "not in the table: ${unknown[*]}"
+
+# ---------------------------------------------------------------- the README
+
+mapfile -t opening < <(grep -vE '^[[:space:]]*$|^# ' README.md | head -n 2)
+if [[ ${opening[0]:-} == *'./bootstrap demo'* && ${opening[1]:-} == *'./bootstrap test'* ]]; then
+    pass "README opens with ./bootstrap demo and ./bootstrap test"
+else
+    fail "README opens with ./bootstrap demo and ./bootstrap test" "${opening[@]:-empty}"
+fi
+
+# ------------------------------------------------------------------- the links
+
+# The anchors of a Markdown page's headings, as GitHub makes them.
+anchors_of() { sed -nE 's/^#+ +//p' "$1" | tr '[:upper:]' '[:lower:]' | sed -E 's/[^a-z0-9 _-]//g; s/ /-/g'; }
+
+broken=()
+for page in README.md docs/*.md; do
+    while read -r link; do
+        [[ $link == *://* || $link == mailto:* ]] && continue
+        file=${link%%#*} anchor=
+        [[ $link == *#* ]] && anchor=${link#*#}
+        target=$(dirname "$page")/$file
+        [[ -z $file ]] && target=$page
+        if [[ ! -e $target ]]; then
+            broken+=("$page -> $link (no such file)")
+        elif [[ -n $anchor && $target == *.md ]] && ! anchors_of "$target" | grep -qxF "$anchor"; then
+            broken+=("$page -> $link (no such heading)")
+        fi
+    done < <(grep -oE '\]\([^)]+\)' "$page" | sed -E 's/^\]\(//; s/\)$//')
+done
+((${#broken[@]} == 0))
+record "relative links lead to existing files and headings" $? "${broken[@]}"
+
+echo "$passed passed, $failed failed"
+((failed == 0))
