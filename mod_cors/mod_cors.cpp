@@ -465,6 +465,7 @@ const char* action_name(const State* s) {
 }
 
 void log_decision(request_rec* r, const State* s) {
+    if (!APLOG_R_IS_LEVEL(r, s->reason ? APLOG_INFO : APLOG_DEBUG)) return;  // skip the escaping
     if (!s->origin) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s %s: no Origin header, not a CORS request", r->method,
                       ap_escape_logitem(r->pool, r->uri));
