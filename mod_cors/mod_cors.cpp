@@ -88,6 +88,13 @@ T* pool_owned(apr_pool_t* pool, Args&&... args) {
     return object;
 }
 
+// A configuration value quoted in a message: httpd cuts log lines at about 8 KB.
+std::string shortened(std::string_view value) {
+    constexpr std::size_t kQuoted = 200;
+    if (value.size() <= kQuoted) return std::string(value);
+    return std::string(value.substr(0, kQuoted)) + "... (" + std::to_string(value.size()) + " bytes)";
+}
+
 const char* error_text(cmd_parms* cmd, const std::string& message) {
     return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", message.c_str(), nullptr);
 }
@@ -166,7 +173,7 @@ extern "C" const char* set_allow_origin_match(cmd_parms* cmd, void* dc, const ch
         auto* c = static_cast<DirConfig*>(dc);
         if (!c->patterns) c->patterns = pool_owned<cors::PatternList>(cmd->pool);
         std::string error = c->patterns->add(arg);
-        if (!error.empty()) return error_text(cmd, "'" + std::string(arg) + "': " + error);
+        if (!error.empty()) return error_text(cmd, error + " in '" + shortened(arg) + "'");
         touch_scope(cmd, c);
         return nullptr;
     });

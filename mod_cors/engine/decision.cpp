@@ -11,6 +11,7 @@ constexpr const char* kInvalidOrigin = "invalid origin";
 constexpr const char* kOriginNotAllowed = "origin not allowed";
 constexpr const char* kAnyWithCredentials = "CORSAllowOrigin * is not allowed with credentials";
 constexpr const char* kMatchLimit = "pattern match limit exceeded";
+constexpr const char* kMatchError = "pattern match failed";
 constexpr const char* kInvalidMethod = "invalid Access-Control-Request-Method";
 constexpr const char* kMethodNotAllowed = "method not allowed";
 constexpr const char* kInvalidHeaders = "invalid Access-Control-Request-Headers";
@@ -64,18 +65,21 @@ const char* origin_refusal(const Policy& policy, const Request& req, const Origi
         MatchResult r = policy.patterns->match(req.origin);
         if (r == MatchResult::Match) return nullptr;
         if (r == MatchResult::LimitExceeded) return reason::kMatchLimit;
+        if (r == MatchResult::Error) return reason::kMatchError;
     }
     return any_blocked ? reason::kAnyWithCredentials : reason::kOriginNotAllowed;
 }
 
+// A name "*" is a token, but echoing it would read as the wildcard: never allowed.
 bool method_allowed(const Policy& policy, std::string_view method) noexcept {
     if (is_safelisted_method(method)) return true;
+    if (method == "*") return false;
     return policy.methods && (policy.methods->any() || policy.methods->contains(method));
 }
 
 bool header_allowed(const Policy& policy, std::string_view name) noexcept {
     const NameList* allowed = policy.allow_headers;
-    if (!allowed) return false;
+    if (!allowed || name == "*") return false;
     if (allowed->contains(name)) return true;
     return allowed->any() && !iequals(name, "authorization");
 }

@@ -250,7 +250,10 @@ std::unique_ptr<Pattern> Pattern::compile(std::string_view text, std::string& er
     std::unique_ptr<Pattern> pattern(new Pattern());
     pattern->source_.assign(text.data(), text.size());
     pattern->code_ = code;
-    pattern->jit_ = use_jit && pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+    // A pattern can refuse the JIT itself ((*NO_JIT)): only JIT code takes the stack arena.
+    std::size_t jit_size = 0;
+    pattern->jit_ = use_jit && pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0 &&
+                    pcre2_pattern_info(code, PCRE2_INFO_JITSIZE, &jit_size) == 0 && jit_size > 0;
     pcre2_match_context* mctx = pcre2_match_context_create(nullptr);
     if (!mctx) throw std::bad_alloc();
     pcre2_set_match_limit(mctx, kMatchLimit);

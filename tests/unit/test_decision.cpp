@@ -952,6 +952,27 @@ BOOST_AUTO_TEST_CASE(star_headers_do_not_cover_authorization) {
     BOOST_TEST(reason_text(d) == "header not allowed: authorization");
 }
 
+BOOST_AUTO_TEST_CASE(requested_header_named_star_is_never_echoed) {
+    Scope s;
+    s.allow_origin({kPartner}).allow_headers_({"*"}).credentials();
+    Req r = preflight(kPartner, "GET", "x-custom, *");
+    Decision d;
+    run(s, r, d);
+    BOOST_TEST(!d.allowed);
+    BOOST_TEST(d.allow_headers.empty());
+    BOOST_TEST(reason_text(d) == "header not allowed: *");
+}
+
+BOOST_AUTO_TEST_CASE(requested_method_named_star_is_never_echoed) {
+    Scope s;
+    s.allow_origin({kPartner}).allow_methods({"*"}).credentials();
+    Decision d;
+    run(s, preflight(kPartner, "*"), d);
+    BOOST_TEST(!d.allowed);
+    BOOST_TEST(d.allow_methods.empty());
+    BOOST_TEST(reason_text(d) == "method not allowed: *");
+}
+
 BOOST_AUTO_TEST_CASE(star_plus_authorization_allows_authorization) {
     Scope s;
     s.allow_origin({kPartner}).allow_headers_({"*", "Authorization"});

@@ -531,6 +531,17 @@ BOOST_AUTO_TEST_CASE(match_is_thread_safe) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(no_jit)
+
+BOOST_AUTO_TEST_CASE(pattern_refusing_the_jit_still_matches) {
+    auto p = compiled("/(*NO_JIT)^https:\\/\\/a\\.example$/");
+    BOOST_TEST(!p->jit());
+    BOOST_TEST(p->match("https://a.example") == MatchResult::Match);
+    BOOST_TEST(p->match("https://b.example") == MatchResult::NoMatch);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(anchored_at_end)
 
 BOOST_AUTO_TEST_CASE(dollar_at_end_is_anchored) {

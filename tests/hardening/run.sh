@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Hardening suite: tests/hardening/run.sh BUILD_DIR [pytest arguments]
+# Hostile requests and configurations, a soak under load with graceful restarts (wrk), and
+# an integration group under valgrind, against BUILD_DIR/mod_cors.so. Prints the figures
+# measured (times, load counts, memory, valgrind), then "N passed, M failed" as its last line.
+#   SOAK_SECONDS=120 tests/hardening/run.sh build      # a longer soak (default 20 s)
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build=${1:-build}
+[[ $build = /* ]] || build=$repo/$build
+
+"$repo/tests/deps.sh" integration bench || { echo "hardening: could not install dependencies"; echo "0 passed, 1 failed"; exit 1; }
+
+export MOD_CORS_SO="$build/mod_cors.so"
+export SOAK_SECONDS=${SOAK_SECONDS:-20}
+export RESTART_SECONDS=${RESTART_SECONDS:-10}
+mkdir -p "$build/hardening"
+export HARDENING_REPORT="$build/hardening/report.txt"
+: >"$HARDENING_REPORT"
+xml=$(mktemp /tmp/mod_cors_hardening.XXXXXX.xml)
+trap 'rm -f "$xml"' EXIT
+
+cd "$here"
+timeout --kill-after=10 $((300 + 2 * SOAK_SECONDS + 2 * RESTART_SECONDS)) \
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider -rf --junitxml="$xml" -o junit_family=xunit2 "${@:2}" .
+rc=$?
+[[ $rc -eq 124 || $rc -eq 137 ]] && echo "hardening: pytest timed out" >&2
+
+echo "--- figures ($HARDENING_REPORT)"
+cat "$HARDENING_REPORT"
+summary=$(/usr/bin/python3 - "$xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print("0 passed, 1 failed"); sys.exit()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+total = sum(int(s.get("tests", 0)) for s in suites)
+failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+skipped = sum(int(s.get("skipped", 0)) for s in suites)
+print(f"{total - failed - skipped} passed, {failed} failed")
+PY
+)
+echo "$summary"
+[[ $rc -eq 0 && $summary == *", 0 failed" ]]
