@@ -89,17 +89,10 @@ unit: deps $(UNIT_BIN)
 differential: deps $(PATTERN_TOOL)
 	@tests/differential/run.sh $(BUILD)
 
-integration: deps $(MODULE)
-	@tests/integration/run.sh $(BUILD)
-
-conformance: deps $(MODULE)
-	@tests/conformance/run.sh $(BUILD)
-
-browser: deps $(MODULE)
-	@tests/browser/run.sh $(BUILD)
-
-hardening: deps $(MODULE)
-	@tests/hardening/run.sh $(BUILD)
+# Suites against the built module, each a script tests/<suite>/run.sh BUILD_DIR.
+MODULE_SUITES := integration conformance browser hardening bench demo
+$(MODULE_SUITES): deps $(MODULE)
+	@tests/$@/run.sh $(BUILD)
 
 docs-check: deps $(MODULE)
 	@tests/docs/run.sh $(BUILD)
@@ -107,17 +100,11 @@ docs-check: deps $(MODULE)
 deb-test: deps
 	@tests/deb/run.sh $(BUILD)
 
-fuzz:
-	@tests/fuzz/run.sh $(BUILD)
-
-bench: deps $(MODULE)
-	@tests/bench/run.sh $(BUILD)
-
-demo: deps $(MODULE)
-	@tests/demo/run.sh $(BUILD)
-
 deb: deps
 	@tests/deb/build.sh $(BUILD)
+
+fuzz:
+	@tests/fuzz/run.sh $(BUILD)
 
 test-sanitize:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitize OPT="-O1 -g" \

@@ -29,18 +29,6 @@ rc=$?
 
 echo "--- figures ($HARDENING_REPORT)"
 cat "$HARDENING_REPORT"
-summary=$(/usr/bin/python3 - "$xml" <<'PY'
-import sys, xml.etree.ElementTree as ET
-try:
-    root = ET.parse(sys.argv[1]).getroot()
-except Exception:
-    print("0 passed, 1 failed"); sys.exit()
-suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-total = sum(int(s.get("tests", 0)) for s in suites)
-failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
-skipped = sum(int(s.get("skipped", 0)) for s in suites)
-print(f"{total - failed - skipped} passed, {failed} failed")
-PY
-)
+summary=$(/usr/bin/python3 "$repo/tests/junit-summary" "$xml")
 echo "$summary"
 [[ $rc -eq 0 && $summary == *", 0 failed" ]]
