@@ -75,6 +75,9 @@ struct RequestNote {
 // logged at start-up. Rebuilt at every configuration load (pre_config).
 apr_array_header_t* g_scopes = nullptr;
 
+// The headers filter, registered once per load of the module.
+ap_filter_rec_t* g_headers_filter = nullptr;
+
 template <class T>
 apr_status_t delete_object(void* p) {
     delete static_cast<T*>(p);
@@ -298,7 +301,8 @@ void unset_access_control(apr_table_t* t) {
     const auto* e = reinterpret_cast<const apr_table_entry_t*>(arr->elts);
     std::vector<const char*> names;
     for (int i = 0; i < arr->nelts; ++i)
-        if (e[i].key && !strncasecmp(e[i].key, "Access-Control-", 15)) names.push_back(e[i].key);
+        if (e[i].key && (e[i].key[0] | 0x20) == 'a' && !strncasecmp(e[i].key, "Access-Control-", 15))
+            names.push_back(e[i].key);
     for (const char* name : names) apr_table_unset(t, name);
 }
 
@@ -389,11 +393,6 @@ const char* pool_copy(apr_pool_t* p, std::string_view v) {
     return v.empty() ? nullptr : apr_pstrmemdup(p, v.data(), v.size());
 }
 
-int count_lines(void* count, const char*, const char*) {
-    ++*static_cast<int*>(count);
-    return 1;
-}
-
 // The Host the request was sent to; without a Host header, the name and port it reached.
 const char* request_host(request_rec* r) {
     const char* host = apr_table_get(r->headers_in, "Host");
@@ -405,12 +404,15 @@ const char* request_host(request_rec* r) {
 cors::Request request_view(request_rec* r) {
     cors::Request q;
     q.method = r->method;
+    // httpd joins repeated Origin lines into one value (", "), which no origin is.
     const char* origin = apr_table_get(r->headers_in, "Origin");
     q.has_origin = origin != nullptr;
-    if (origin) q.origin = origin;
-    apr_table_do(count_lines, &q.origin_count, r->headers_in, "Origin", nullptr);
+    if (!origin) return q;
+    q.origin = origin;
+    q.origin_count = 1;
     q.scheme = ap_http_scheme(r);
     q.host = request_host(r);
+    if (r->method_number != M_OPTIONS) return q;  // the rest only matters to a preflight
     const char* acrm = apr_table_get(r->headers_in, "Access-Control-Request-Method");
     q.has_acrm = acrm != nullptr;
     if (acrm) q.acrm = acrm;
@@ -562,7 +564,7 @@ extern "C" int header_parser(request_rec* r) {
 
 bool has_headers_filter(const request_rec* r) {
     for (const ap_filter_t* f = r->output_filters; f; f = f->next)
-        if (f->frec && f->frec->name && !strcasecmp(f->frec->name, kFilterName)) return true;
+        if (f->frec == g_headers_filter) return true;
     return false;
 }
 
@@ -571,7 +573,7 @@ bool has_headers_filter(const request_rec* r) {
 extern "C" void insert_filter(request_rec* r) {
     RequestNote* note = note_of(r);
     if (!note || r->main || note->state->report_only || has_headers_filter(r)) return;
-    ap_add_output_filter(kFilterName, const_cast<State*>(note->state), r, r->connection);
+    ap_add_output_filter_handle(g_headers_filter, const_cast<State*>(note->state), r, r->connection);
 }
 
 // An error or redirect made before header_parser ran (a Redirect in <Location>)
@@ -659,8 +661,8 @@ extern "C" void register_hooks(apr_pool_t*) {
     ap_hook_insert_error_filter(insert_error_filter, nullptr, nullptr, APR_HOOK_LAST);
     // After mod_headers' and mod_deflate's filters (AP_FTYPE_CONTENT_SET, +1), so that
     // their Access-Control-* and Vary lines are seen; before the protocol filters.
-    ap_register_output_filter(kFilterName, headers_filter, nullptr,
-                              static_cast<ap_filter_type>(AP_FTYPE_CONTENT_SET + 5));
+    g_headers_filter = ap_register_output_filter(kFilterName, headers_filter, nullptr,
+                                                 static_cast<ap_filter_type>(AP_FTYPE_CONTENT_SET + 5));
 }
 
 }  // namespace

@@ -105,7 +105,7 @@ void decide_preflight(const Policy& policy, const Request& req, Decision& d) noe
             buf[len++] = ',';
             buf[len++] = ' ';
         }
-        for (char c : name) buf[len++] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+        for (char c : name) buf[len++] = to_lower_ascii(c);
         return true;
     });
     if (failure) return refuse(d, policy, failure, failed_name);
@@ -141,11 +141,8 @@ RequestKind classify(const Request& req, Origin& origin, OriginError& origin_err
     origin_error = OriginError::None;
     if (!req.has_origin) return RequestKind::None;
     origin_error = req.origin_count > 1 ? OriginError::Several : parse_origin(req.origin, origin);
-    if (origin_error == OriginError::None && !origin.opaque) {
-        Origin own;
-        if (origin_from_host(req.scheme, req.host, own) && same_origin(origin, own))
-            return RequestKind::SameOrigin;
-    }
+    if (origin_error == OriginError::None && !req.host.empty() && same_origin_as_host(origin, req.scheme, req.host))
+        return RequestKind::SameOrigin;
     return (req.method == "OPTIONS" && req.has_acrm) ? RequestKind::Preflight : RequestKind::Actual;
 }
 

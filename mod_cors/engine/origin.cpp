@@ -7,9 +7,15 @@
 namespace cors {
 namespace {
 
-constexpr char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
-}
+// Bytes that never appear in a valid Origin: controls, space, DEL, non-ASCII, and
+// '%', ',' and '\\' (percent-encoding, header lists, escapes).
+struct ForbiddenBytes {
+    bool table[256] = {};
+    constexpr ForbiddenBytes() {
+        for (int c = 0; c < 256; ++c) table[c] = c <= 0x20 || c >= 0x7f || c == '%' || c == ',' || c == '\\';
+    }
+};
+constexpr ForbiddenBytes kForbidden;
 constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 constexpr bool is_host_char(char c) noexcept {
@@ -123,15 +129,19 @@ const char* describe(OriginError e) noexcept {
 }
 
 std::uint16_t default_port(std::string_view scheme) noexcept {
-    if (iequals(scheme, "http") || iequals(scheme, "ws")) return 80;
-    if (iequals(scheme, "https") || iequals(scheme, "wss")) return 443;
-    return 0;
+    switch (scheme.size()) {
+        case 2: return iequals(scheme, "ws") ? 80 : 0;
+        case 3: return iequals(scheme, "wss") ? 443 : 0;
+        case 4: return iequals(scheme, "http") ? 80 : 0;
+        case 5: return iequals(scheme, "https") ? 443 : 0;
+        default: return 0;
+    }
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
+        if (to_lower_ascii(a[i]) != to_lower_ascii(b[i])) return false;
     return true;
 }
 
@@ -143,35 +153,60 @@ OriginError parse_origin(std::string_view text, Origin& out) noexcept {
         out.opaque = true;
         return OriginError::None;
     }
-    for (char c : text)
-        if (!is_visible_ascii(c) || c == '%' || c == ',' || c == '\\') return OriginError::BadByte;
-
-    std::size_t sep = text.find("://");
-    if (sep == std::string_view::npos) {
+    // One pass: forbidden bytes anywhere, the first "://", then where the authority
+    // ends ("/", "?" or "#") and whether it holds user info ("@").
+    constexpr std::size_t npos = std::string_view::npos;
+    const std::size_t n = text.size();
+    std::size_t sep = npos, end = npos;
+    bool user_info = false;
+    for (std::size_t i = 0; i < n; ++i) {
+        const char c = text[i];
+        if (kForbidden.table[static_cast<unsigned char>(c)]) return OriginError::BadByte;
+        if (sep == npos) {
+            if (c == ':' && i + 2 < n && text[i + 1] == '/' && text[i + 2] == '/') sep = i;
+        } else if (i >= sep + 3 && end == npos) {
+            if (c == '/' || c == '?' || c == '#') end = i;
+            else if (c == '@') user_info = true;
+        }
+    }
+    if (sep == npos) {
         return valid_scheme(text.substr(0, text.find(':'))) ? OriginError::NoAuthority
                                                              : OriginError::BadScheme;
     }
     std::string_view scheme = text.substr(0, sep);
     if (!valid_scheme(scheme)) return OriginError::BadScheme;
-    std::string_view rest = text.substr(sep + 3);
-
-    std::size_t end = rest.find_first_of("/?#");
-    std::string_view authority = rest.substr(0, end);
-    if (authority.find('@') != std::string_view::npos) return OriginError::UserInfo;
-    if (end != std::string_view::npos) {
-        switch (rest[end]) {
+    if (user_info) return OriginError::UserInfo;
+    if (end != npos) {
+        switch (text[end]) {
             case '/': return OriginError::HasPath;
             case '?': return OriginError::HasQuery;
             default: return OriginError::HasFragment;
         }
     }
     out.scheme = scheme;
-    return parse_host_port(authority, scheme, out);
+    return parse_host_port(text.substr(sep + 3), scheme, out);
 }
 
 bool same_origin(const Origin& a, const Origin& b) noexcept {
     if (a.opaque || b.opaque) return false;
     return a.port == b.port && iequals(a.scheme, b.scheme) && iequals(a.host, b.host);
+}
+
+bool same_origin_as_host(const Origin& origin, std::string_view scheme, std::string_view host_header) noexcept {
+    if (origin.opaque || host_header.empty() || !iequals(origin.scheme, scheme)) return false;
+    std::string_view host = host_header, port_text;
+    bool has_port = false;
+    const std::size_t split = host.front() == '[' ? host.find(']') + 1 : host.find(':');
+    if (split != std::string_view::npos && split != 0 && split < host.size()) {
+        if (host[split] != ':') return false;
+        port_text = host.substr(split + 1);
+        host = host.substr(0, split);
+        has_port = true;
+    }
+    if (!iequals(host, origin.host)) return false;
+    std::uint16_t port = default_port(scheme);
+    if (has_port && !parse_port(port_text, port)) return false;
+    return port == origin.port;
 }
 
 bool origin_from_host(std::string_view scheme, std::string_view host_header, Origin& out) noexcept {

@@ -47,12 +47,22 @@ OriginError parse_origin(std::string_view text, Origin& out) noexcept;
 // 80 for http/ws, 443 for https/wss (any case), 0 otherwise.
 std::uint16_t default_port(std::string_view scheme) noexcept;
 
+// ASCII lower case of one byte.
+constexpr char to_lower_ascii(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
 // ASCII case-insensitive equality.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
 // Same scheme, host (case-insensitively) and effective port. Opaque origins are
 // never equal to anything, themselves included (Fetch: "null" is not same-origin).
 bool same_origin(const Origin& a, const Origin& b) noexcept;
+
+// True when `origin` (valid) is the request's own origin: the connection's `scheme`,
+// and the host and port of `host_header` (a missing port being the scheme's default).
+// Cheaper than origin_from_host() + same_origin(): the Host is compared, not validated.
+bool same_origin_as_host(const Origin& origin, std::string_view scheme, std::string_view host_header) noexcept;
 
 // The request's own origin, from the server's scheme and the Host it was sent to
 // ("host", "host:port", "[v6]:port"). Returns false when `host_header` is unusable.

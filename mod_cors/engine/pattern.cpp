@@ -289,19 +289,50 @@ struct StackArena {
 
 }  // namespace
 
-MatchResult Pattern::match(std::string_view subject) const noexcept {
-    // With JIT, match data comes from a stack arena: no heap allocation. The
-    // interpreter (no JIT on this system) needs more memory: it uses the heap.
+namespace {
+
+MatchResult result_of(int rc) noexcept {
+    if (rc >= 0) return MatchResult::Match;
+    if (rc == PCRE2_ERROR_NOMATCH) return MatchResult::NoMatch;
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+        rc == PCRE2_ERROR_JIT_STACKLIMIT)
+        return MatchResult::LimitExceeded;
+    return MatchResult::Error;
+}
+
+bool is_ascii(std::string_view s) noexcept {
+    for (char c : s)
+        if (static_cast<unsigned char>(c) >= 0x80) return false;
+    return true;
+}
+
+// Match data for JIT matches, from a stack arena: no heap allocation.
+struct JitMatchData {
     StackArena arena;
-    pcre2_general_context* gctx =
-        jit_ ? pcre2_general_context_create(&StackArena::allocate, &StackArena::release, &arena) : nullptr;
-    if (jit_ && !gctx) return MatchResult::Error;
-    pcre2_match_data* md = pcre2_match_data_create(1, gctx);
-    if (!md) return MatchResult::Error;
+    pcre2_match_data* md = nullptr;
+    JitMatchData() noexcept {
+        if (pcre2_general_context* gctx =
+                pcre2_general_context_create(&StackArena::allocate, &StackArena::release, &arena))
+            md = pcre2_match_data_create(1, gctx);
+    }
+};
+
+}  // namespace
+
+MatchResult Pattern::match(std::string_view subject) const noexcept {
+    if (!jit_) return match_interpreted(subject);
+    JitMatchData data;
+    return data.md ? match_jit(subject, data.md, is_ascii(subject)) : MatchResult::Error;
+}
+
+MatchResult Pattern::match_jit(std::string_view subject, void* match_data, bool ascii) const noexcept {
     const auto* code = static_cast<const pcre2_code*>(code_);
     const auto* bytes = reinterpret_cast<PCRE2_SPTR>(subject.data());
+    auto* md = static_cast<pcre2_match_data*>(match_data);
     auto* mctx = static_cast<pcre2_match_context*>(mcontext_);
-    int rc = pcre2_match(code, bytes, subject.size(), 0, 0, md, mctx);
+    // pcre2_jit_match skips pcre2_match's checks, the UTF check among them: ASCII only.
+    int rc = ascii ? pcre2_jit_match(code, bytes, subject.size(), 0, 0, md, mctx)
+                   : pcre2_match(code, bytes, subject.size(), 0, 0, md, mctx);
     if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
         pcre2_jit_stack* stack = pcre2_jit_stack_create(kJitStackStart, kJitStackMax, nullptr);
         pcre2_match_context* deeper = stack ? pcre2_match_context_copy(mctx) : nullptr;
@@ -312,13 +343,18 @@ MatchResult Pattern::match(std::string_view subject) const noexcept {
         pcre2_match_context_free(deeper);
         pcre2_jit_stack_free(stack);
     }
-    if (!jit_) pcre2_match_data_free(md);
-    if (rc >= 0) return MatchResult::Match;
-    if (rc == PCRE2_ERROR_NOMATCH) return MatchResult::NoMatch;
-    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
-        rc == PCRE2_ERROR_JIT_STACKLIMIT)
-        return MatchResult::LimitExceeded;
-    return MatchResult::Error;
+    return result_of(rc);
+}
+
+// Without JIT (unavailable here, or refused by the pattern) the interpreter needs
+// more memory than the arena holds: its match data comes from the heap.
+MatchResult Pattern::match_interpreted(std::string_view subject) const noexcept {
+    pcre2_match_data* md = pcre2_match_data_create(1, nullptr);
+    if (!md) return MatchResult::Error;
+    int rc = pcre2_match(static_cast<const pcre2_code*>(code_), reinterpret_cast<PCRE2_SPTR>(subject.data()),
+                         subject.size(), 0, 0, md, static_cast<pcre2_match_context*>(mcontext_));
+    pcre2_match_data_free(md);
+    return result_of(rc);
 }
 
 std::string PatternList::add(std::string_view text) {
@@ -330,9 +366,13 @@ std::string PatternList::add(std::string_view text) {
 }
 
 MatchResult PatternList::match(std::string_view subject) const noexcept {
+    JitMatchData data;  // one for the whole list
+    const bool ascii = is_ascii(subject);
     MatchResult result = MatchResult::NoMatch;
     for (const auto& pattern : patterns_) {
-        MatchResult r = pattern->match(subject);
+        MatchResult r = !pattern->jit() ? pattern->match_interpreted(subject)
+                        : data.md       ? pattern->match_jit(subject, data.md, ascii)
+                                        : MatchResult::Error;
         if (r == MatchResult::Match) return r;
         if (r != MatchResult::NoMatch) result = r;
     }

@@ -54,7 +54,12 @@ public:
     bool anchored_at_end() const noexcept { return anchored_at_end_; }
 
 private:
+    friend class PatternList;
     Pattern() = default;
+    // A JIT match with the caller's match data; `ascii`: the subject needs no UTF check.
+    MatchResult match_jit(std::string_view subject, void* match_data, bool ascii) const noexcept;
+    MatchResult match_interpreted(std::string_view subject) const noexcept;
+
     std::string source_;
     void* code_ = nullptr;     // pcre2_code_8*
     void* mcontext_ = nullptr; // pcre2_match_context_8* with the limits

@@ -22,11 +22,11 @@ constexpr std::string_view kAnyPortSuffix = ":*";
 }  // namespace
 
 std::size_t OriginRules::KeyHash::operator()(const Key& k) const noexcept {
-    // FNV-1a over the lower-cased bytes; keys are stored lower case, requests are not.
+    // FNV-1a; both sides of a lookup are lower case.
     std::size_t h = 1469598103934665603ull;
     auto mix = [&h](std::string_view s) {
         for (char c : s) {
-            h ^= static_cast<unsigned char>((c >= 'A' && c <= 'Z') ? c + 32 : c);
+            h ^= static_cast<unsigned char>(c);
             h *= 1099511628211ull;
         }
         h ^= 0xff;  // separator
@@ -38,7 +38,7 @@ std::size_t OriginRules::KeyHash::operator()(const Key& k) const noexcept {
 }
 
 bool OriginRules::KeyEq::operator()(const Key& a, const Key& b) const noexcept {
-    return a.port == b.port && iequals(a.host, b.host) && iequals(a.scheme, b.scheme);
+    return a.port == b.port && a.host == b.host && a.scheme == b.scheme;
 }
 
 std::string OriginRules::add(std::string_view spec) {
@@ -98,18 +98,21 @@ std::string OriginRules::add(std::string_view spec) {
 bool OriginRules::allows(const Origin& origin, bool honour_any) const noexcept {
     if (origin.opaque) return null_;
     if (any_ && honour_any) return true;
-    if (!exact_.empty() && exact_.count(Key{origin.scheme, origin.host, origin.port})) return true;
+    // Rules are stored lower case: fold the request's scheme and host once.
+    char buffer[kMaxOriginLength];
+    if (origin.scheme.size() + origin.host.size() > sizeof buffer) return false;
+    auto fold = [&buffer](std::string_view s, std::size_t at) {
+        for (std::size_t i = 0; i < s.size(); ++i) buffer[at + i] = to_lower_ascii(s[i]);
+        return std::string_view(buffer + at, s.size());
+    };
+    const std::string_view scheme = fold(origin.scheme, 0);
+    const std::string_view host = fold(origin.host, origin.scheme.size());
+    if (!exact_.empty() && exact_.count(Key{scheme, host, origin.port})) return true;
     for (const Wildcard& w : wildcards_) {
-        if (!w.any_port && w.port != origin.port) continue;
-        if (!iequals(w.scheme, origin.scheme)) continue;
-        if (w.subdomains) {
-            // At least one label before ".domain": never the apex.
-            if (origin.host.size() > w.suffix.size() &&
-                iequals(origin.host.substr(origin.host.size() - w.suffix.size()), w.suffix))
-                return true;
-        } else if (iequals(origin.host, w.suffix)) {
+        if ((!w.any_port && w.port != origin.port) || w.scheme != scheme) continue;
+        if (w.subdomains ? host.size() > w.suffix.size() && host.substr(host.size() - w.suffix.size()) == w.suffix
+                         : host == w.suffix)
             return true;
-        }
     }
     return false;
 }
@@ -123,12 +126,25 @@ bool is_public_suffix(std::string_view domain) {
     return result;
 }
 
+namespace {
+
+// RFC 9110 tchar: ALPHA, DIGIT and "!#$%&'*+-.^_`|~".
+struct TokenChars {
+    bool table[256] = {};
+    constexpr TokenChars() {
+        for (int c = '0'; c <= '9'; ++c) table[c] = true;
+        for (int c = 'a'; c <= 'z'; ++c) table[c] = table[c - 'a' + 'A'] = true;
+        for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
+    }
+};
+constexpr TokenChars kTokenChars;
+
+}  // namespace
+
 bool is_token(std::string_view s) noexcept {
     if (s.empty()) return false;
-    for (char c : s) {
-        if (std::isalnum(static_cast<unsigned char>(c))) continue;
-        if (std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) return false;
-    }
+    for (char c : s)
+        if (!kTokenChars.table[static_cast<unsigned char>(c)]) return false;
     return true;
 }
 
