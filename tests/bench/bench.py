@@ -1,0 +1,1065 @@
+#!/usr/bin/env python3
+"""mod_cors benchmarks: the helpers of tests/bench/run.sh.
+
+    bench.py engine-ir ENGINE_BENCH OUT.json    part 1: instructions per decision (callgrind)
+    bench.py callgrind BUILD_DIR OUT.json       part 2: httpd instructions per request
+    bench.py wrk BUILD_DIR OUT.json             part 3: requests/s and latency
+    bench.py report BUILD_DIR                   the table, from BUILD_DIR/bench/*.json
+
+Part 1's timings come from Google Benchmark (engine_bench.cpp) directly.
+
+Every httpd is the system's /usr/sbin/apache2 with the prefork MPM, run as
+www-data from a throw-away directory, listening on a free 127.0.0.1 port, started
+in a session of its own and stopped (with its process group) before we return.
+Configurations:
+
+  (a) none    no CORS at all
+  (b) recipe  the usual mod_setenvif + mod_headers + mod_rewrite recipe, same policy
+  (c) cors    mod_cors, same policy
+  (d)         the application answers CORS itself (app_cors.php, the seed's code):
+              served by the `none` server, only the URL differs
+
+The policy everywhere: origin https://app.partner.example; methods GET POST PUT
+DELETE; headers Content-Type X-Requested-With Authorization; max-age 600.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+APP = HERE / "app"
+APACHE2 = os.environ.get("APACHE2", "/usr/sbin/apache2")
+MODULES = Path("/usr/lib/apache2/modules")
+RUN_USER = "www-data"
+PARTNER = "https://app.partner.example"
+KEEP = os.environ.get("BENCH_KEEP") == "1"
+
+START_TIMEOUT = 30
+CALLGRIND_START_TIMEOUT = 180
+STOP_TIMEOUT = 30
+
+# What a browser sends with a cross-origin fetch(), minus cookies.
+BROWSER_HEADERS = [
+    ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"),
+    ("Accept", "*/*"),
+    ("Accept-Language", "en-GB,en;q=0.5"),
+    ("Accept-Encoding", "gzip, deflate, br"),
+    ("Referer", PARTNER + "/dashboard"),
+    ("Origin", PARTNER),
+    ("Sec-Fetch-Dest", "empty"),
+    ("Sec-Fetch-Mode", "cors"),
+    ("Sec-Fetch-Site", "cross-site"),
+]
+PREFLIGHT_HEADERS = [
+    ("Access-Control-Request-Method", "PUT"),
+    ("Access-Control-Request-Headers", "content-type,x-requested-with,authorization"),
+]
+
+# Workloads: method, path, extra headers, and what each configuration must answer.
+WORKLOADS = {
+    "static": dict(method="GET", path="/static.txt", headers=[], status=200),
+    "php": dict(method="GET", path="/app.php", headers=[], status=200),
+    "preflight": dict(method="OPTIONS", path="/app.php", headers=PREFLIGHT_HEADERS, status=204),
+}
+
+# ------------------------------------------------------------------ configuration
+
+POLICY_CORS = """
+LoadModule cors_module {module}
+CORSEngine On
+CORSAllowOrigin https://app.partner.example
+CORSAllowMethods GET POST PUT DELETE
+CORSAllowHeaders Content-Type X-Requested-With Authorization
+CORSMaxAge 600
+"""
+
+# The recipe found in most answers, for the same policy. SetEnvIf in the server
+# context runs once per request (post_read_request), before mod_rewrite's
+# server-context rules (translate_name), which answer the preflight with 204.
+POLICY_RECIPE = r"""
+LoadModule setenvif_module {modules}/mod_setenvif.so
+LoadModule headers_module {modules}/mod_headers.so
+LoadModule rewrite_module {modules}/mod_rewrite.so
+SetEnvIf Origin "^(https://app\.partner\.example)$" CORS_ORIGIN=$1
+SetEnvIfExpr "%{{REQUEST_METHOD}} == 'OPTIONS' && -n reqenv('CORS_ORIGIN')" CORS_PREFLIGHT=1
+Header always set Access-Control-Allow-Origin "%{{CORS_ORIGIN}}e" env=CORS_ORIGIN
+Header always merge Vary Origin
+Header always set Access-Control-Allow-Methods "GET, POST, PUT, DELETE" env=CORS_PREFLIGHT
+Header always set Access-Control-Allow-Headers "Content-Type, X-Requested-With, Authorization" env=CORS_PREFLIGHT
+Header always set Access-Control-Max-Age "600" env=CORS_PREFLIGHT
+RewriteEngine On
+RewriteCond %{{REQUEST_METHOD}} =OPTIONS
+RewriteCond %{{ENV:CORS_PREFLIGHT}} =1
+RewriteRule ^ - [R=204,L]
+"""
+
+BASE_CONF = """
+# mod_cors benchmark: {name}
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile {dir}/httpd.pid
+DefaultRuntimeDir {dir}
+Mutex file:{dir} default
+User {user}
+Group {user}
+ErrorLog {dir}/error.log
+LogLevel warn
+LoadModule mpm_prefork_module {modules}/mod_mpm_prefork.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+LoadModule mime_module {modules}/mod_mime.so
+TypesConfig /etc/mime.types
+{php}
+StartServers {procs}
+MinSpareServers {procs}
+MaxSpareServers {procs}
+ServerLimit {procs}
+MaxRequestWorkers {procs}
+MaxConnectionsPerChild 0
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 60
+Timeout 120
+DocumentRoot {docroot}
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory {docroot}>
+    Options None
+    Require all granted
+</Directory>
+{policy}
+"""
+
+PHP_CONF = """LoadModule php_module {php_so}
+<FilesMatch "\\.php$">
+    SetHandler application/x-httpd-php
+</FilesMatch>"""
+
+
+def php_module() -> Path:
+    found = sorted(MODULES.glob("libphp*.so"))
+    if not found:
+        raise RuntimeError("mod_php is not installed (libapache2-mod-php)")
+    return found[-1]
+
+
+def write_conf(workdir: Path, name: str, mode: str, port: int, module: Path, php: bool, procs: int) -> Path:
+    policy = {"none": "", "cors": POLICY_CORS, "recipe": POLICY_RECIPE}[mode]
+    php_text = PHP_CONF.format(php_so=php_module()) if php else ""
+    text = BASE_CONF.format(name=name, port=port, dir=workdir / name, user=RUN_USER, modules=MODULES,
+                            php=php_text, procs=procs, docroot=workdir / "docroot",
+                            policy=policy.format(module=module, modules=MODULES))
+    (workdir / name).mkdir(mode=0o755, exist_ok=True)
+    conf = workdir / name / "httpd.conf"
+    conf.write_text(text)
+    return conf
+
+
+def make_workdir() -> Path:
+    workdir = Path(tempfile.mkdtemp(prefix="mod_cors_bench."))
+    workdir.chmod(0o755)
+    docroot = workdir / "docroot"
+    docroot.mkdir(mode=0o755)
+    for f in APP.iterdir():
+        shutil.copy(f, docroot / f.name)
+        (docroot / f.name).chmod(0o644)
+    out = workdir / "out"  # written by www-data (callgrind output files)
+    out.mkdir()
+    out.chmod(0o1777)
+    return workdir
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def check_config(conf: Path) -> None:
+    r = subprocess.run([APACHE2, "-t", "-f", str(conf)], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError(f"apache2 -t -f {conf} failed:\n{r.stdout}{r.stderr}")
+
+
+# ------------------------------------------------------------------ processes
+
+_live: list[subprocess.Popen] = []
+
+
+def start(cmd: list[str], log: Path) -> subprocess.Popen:
+    with open(log, "wb") as f:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    _live.append(proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> int | None:
+    """SIGTERM to the process, then SIGKILL to whatever is left of its group."""
+    rc = proc.poll()
+    if rc is None:
+        try:
+            os.kill(proc.pid, signal.SIGTERM)
+            rc = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            rc = None
+        except ProcessLookupError:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # our own session: children that outlived it
+    except (ProcessLookupError, PermissionError):
+        pass
+    if proc.poll() is None:
+        proc.wait(timeout)
+    if proc in _live:
+        _live.remove(proc)
+    return rc
+
+
+def stop_all() -> None:
+    for proc in list(_live):
+        stop(proc, 5)
+
+
+def wait_listening(port: int, proc: subprocess.Popen, timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"httpd exited with {proc.returncode}:\n{tail(log)}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"httpd did not listen on 127.0.0.1:{port} within {timeout}s:\n{tail(log)}")
+
+
+def tail(path: Path, n: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return ""
+
+
+# ------------------------------------------------------------------ HTTP client
+
+def raw_request(workload: str, port: int, path: str | None = None) -> bytes:
+    w = WORKLOADS[workload]
+    lines = [f"{w['method']} {path or w['path']} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+    lines += [f"{k}: {v}" for k, v in BROWSER_HEADERS + w["headers"]]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def read_response(f) -> tuple[int, dict[str, list[str]], bytes]:
+    status_line = f.readline()
+    if not status_line:
+        raise ConnectionError("connection closed by the server")
+    status = int(status_line.split()[1])
+    headers: dict[str, list[str]] = defaultdict(list)
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b"\n", b""):
+            break
+        k, _, v = line.decode("latin-1").partition(":")
+        headers[k.strip().lower()].append(v.strip())
+    body = b""
+    if status in (204, 304) or 100 <= status < 200:
+        pass
+    elif "content-length" in headers:
+        body = f.read(int(headers["content-length"][0]))
+    elif "chunked" in ",".join(headers.get("transfer-encoding", [])).lower():
+        while True:
+            size = int(f.readline().split(b";")[0], 16)
+            if size == 0:
+                while f.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                break
+            body += f.read(size)
+            f.readline()
+    else:
+        raise ConnectionError(f"response {status} without a length on a keep-alive connection")
+    return status, headers, body
+
+
+def send(port: int, request: bytes, n: int, timeout: float) -> tuple[int, dict, bytes]:
+    """Sends `request` n times on one keep-alive connection; returns the last response."""
+    last = (0, {}, b"")
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        f = s.makefile("rb")
+        for _ in range(n):
+            s.sendall(request)
+            last = read_response(f)
+    return last
+
+
+def check_answer(mode: str, workload: str, answer: tuple[int, dict, bytes], php_app: bool = False) -> None:
+    """The configuration does what it claims: a benchmark of a wrong answer is worthless."""
+    status, headers, _ = answer
+    cors_on = mode != "none" or php_app
+    want = WORKLOADS[workload]["status"] if cors_on else (200 if workload != "preflight" else None)
+    problems = []
+    if want is not None and status != want:
+        problems.append(f"status {status}, expected {want}")
+    acao = headers.get("access-control-allow-origin", [])
+    if cors_on and acao != [PARTNER]:
+        problems.append(f"Access-Control-Allow-Origin {acao}, expected ['{PARTNER}']")
+    if not cors_on and acao:
+        problems.append(f"unexpected Access-Control-Allow-Origin {acao}")
+    if cors_on and workload == "preflight" and not headers.get("access-control-allow-methods"):
+        problems.append("no Access-Control-Allow-Methods on the preflight answer")
+    if problems:
+        raise RuntimeError(f"{mode}/{workload}{' (PHP answers CORS)' if php_app else ''}: " + "; ".join(problems)
+                           + f"\nheaders: {dict(headers)}")
+
+
+# ------------------------------------------------------------------ part 2: callgrind
+
+_RECURSION = re.compile(r"'\d+$")  # callgrind's "fn'2" for a recursion level
+
+
+def parse_callgrind(path: Path) -> dict:
+    """Total Ir, self Ir per (object, function) and call edges with inclusive Ir.
+
+    Needs --compress-strings=no --compress-pos=no."""
+    total = None
+    self_cost: dict[tuple[str, str], int] = defaultdict(int)
+    edges: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    counts: dict[tuple[str, str, str, str], int] = defaultdict(int)  # calls per edge
+    ob = fn = ""
+    ncalls = 0
+    cob = cfn = None
+    in_call = False
+    with open(path, errors="replace") as f:
+        for line in f:
+            c = line[:1]
+            if c.isdigit() or c in "+-*":
+                parts = line.split()
+                cost = int(parts[1]) if len(parts) > 1 else 0
+                if in_call:
+                    edges[(ob, fn, cob or ob, cfn or "")] += cost
+                    counts[(ob, fn, cob or ob, cfn or "")] += ncalls
+                    in_call = False
+                    cob = cfn = None
+                else:
+                    self_cost[(ob, fn)] += cost
+            elif line.startswith("ob="):
+                ob = line[3:].strip()
+            elif line.startswith("fn="):
+                fn = _RECURSION.sub("", line[3:].strip())
+            elif line.startswith("cob="):
+                cob = line[4:].strip()
+            elif line.startswith("cfn="):
+                cfn = _RECURSION.sub("", line[4:].strip())
+            elif line.startswith("calls="):
+                in_call = True
+                ncalls = int(line[6:].split()[0])
+            elif line.startswith(("summary:", "totals:")):
+                total = int(line.split()[1])
+    if total is None:
+        total = sum(self_cost.values())
+    return {"total": total, "self": self_cost, "edges": edges, "counts": counts}
+
+
+def module_cost(data: dict, module_name: str = "mod_cors.so") -> int:
+    """Ir spent on behalf of a module: its hooks and filters as httpd calls them, all
+    they call included, except the rest of the filter chain they pass the response to.
+
+    A call into the module made by a function the module itself called (a hook runner
+    such as ap_run_insert_filter, an apr_table_do callback) is already inside that
+    outer call: such calls are left out, in proportion to the share of calls to
+    that function that come from the module. The output filter chain is the
+    exception: the module's filter is entered from ap_pass_brigade and passes on
+    with ap_pass_brigade, whose cost (the rest of the chain) is taken out instead."""
+    def ours(obj: str) -> bool:
+        return obj.endswith("/" + module_name)
+    calls_into: dict[tuple[str, str], int] = defaultdict(int)
+    calls_from_module: dict[tuple[str, str], int] = defaultdict(int)
+    for (ob, fn, cob, cfn), n in data["counts"].items():
+        calls_into[(cob, cfn)] += n
+        if ours(ob) and not ours(cob):
+            calls_from_module[(cob, cfn)] += n
+    cost = 0.0
+    for (ob, fn, cob, cfn), ir in data["edges"].items():
+        if ours(cob) and not ours(ob):
+            nested = 0.0
+            if fn != "ap_pass_brigade" and calls_into.get((ob, fn)):  # the filter chain: see below
+                nested = calls_from_module.get((ob, fn), 0) / calls_into[(ob, fn)]
+            cost += ir * (1 - nested)
+        elif ours(ob) and not ours(cob) and cfn == "ap_pass_brigade":
+            cost -= ir
+    return round(cost)
+
+
+def module_profile(d1: dict, d2: dict, dn: int, module_name: str = "mod_cors.so") -> dict:
+    """Per request: self Ir of the module's functions and Ir of its calls out of the module."""
+    funcs = {}
+    for key, ir2 in d2["self"].items():
+        if key[0].endswith("/" + module_name):
+            per = (ir2 - d1["self"].get(key, 0)) / dn
+            if per > 0.5:
+                funcs[key[1]] = per
+    calls: dict[str, float] = defaultdict(float)
+    for key, ir2 in d2["edges"].items():
+        ob, fn, cob, cfn = key
+        if ob.endswith("/" + module_name) and not cob.endswith("/" + module_name):
+            per = (ir2 - d1["edges"].get(key, 0)) / dn
+            if per > 0.5:
+                calls[f"{cfn} [{Path(cob).name}] from {fn}"] += per
+    return {"self": dict(sorted(funcs.items(), key=lambda kv: -kv[1])),
+            "calls_out": dict(sorted(calls.items(), key=lambda kv: -kv[1]))}
+
+
+APACHE2_REAL = os.path.realpath(APACHE2)
+
+
+def callgrind_once(workdir: Path, conf: Path, name: str, port: int, workload: str, path: str, n: int,
+                   tag: str) -> Path:
+    out = workdir / "out" / f"callgrind.{tag}.{n}"
+    log = workdir / name / f"valgrind.{tag}.{n}.log"
+    # httpd drops to www-data before callgrind writes: the file must be theirs already
+    out.touch()
+    shutil.chown(out, RUN_USER, RUN_USER)
+    cmd = ["valgrind", "--tool=callgrind", "--vgdb=no", f"--callgrind-out-file={out}", "--compress-strings=no",
+           "--compress-pos=no", APACHE2, "-X", "-f", str(conf)]
+    proc = start(cmd, log)
+    try:
+        wait_listening(port, proc, CALLGRIND_START_TIMEOUT, log)
+        send(port, raw_request(workload, port, path), n, timeout=300)
+    finally:
+        rc = stop(proc, 120)
+    if not out.exists() or out.stat().st_size == 0:
+        raise RuntimeError(f"callgrind wrote no profile for {tag}/{n} (exit {rc}):\n{tail(log)}")
+    return out
+
+
+# (key, configuration, mod_php loaded, workload, URL path, checked answer?)
+# Without PHP: the static file, and preflights answered by core (a), the recipe (b), mod_cors (c).
+# With mod_php loaded (as in part 3): the PHP GET, and the preflight for the PHP
+# application answered by the recipe, mod_cors, or the application (d: app_cors.php).
+CALLGRIND_CASES = [
+    ("static/a", "none", False, "static", "/static.txt", True),
+    ("static/b", "recipe", False, "static", "/static.txt", True),
+    ("static/c", "cors", False, "static", "/static.txt", True),
+    ("preflight/a", "none", False, "preflight", "/static.txt", False),  # core answers OPTIONS: 200 + Allow
+    ("preflight/b", "recipe", False, "preflight", "/static.txt", True),
+    ("preflight/c", "cors", False, "preflight", "/static.txt", True),
+    ("php/a", "none", True, "php", "/app.php", True),
+    ("php/b", "recipe", True, "php", "/app.php", True),
+    ("php/c", "cors", True, "php", "/app.php", True),
+    ("php-preflight/b", "recipe", True, "preflight", "/app.php", True),
+    ("php-preflight/c", "cors", True, "preflight", "/app.php", True),
+    ("php-preflight/d", "none", True, "preflight", "/app_cors.php", True),
+]
+RECIPE_MODULES = ("mod_setenvif.so", "mod_headers.so", "mod_rewrite.so")
+
+
+def part_callgrind(build: Path, result_path: Path) -> None:
+    n1, n2 = int(os.environ.get("BENCH_CG_N1", "200")), int(os.environ.get("BENCH_CG_N2", "1200"))
+    # a PHP request is ~10 times the instructions of a static one: fewer requests
+    p1, p2 = int(os.environ.get("BENCH_CG_PHP_N1", "50")), int(os.environ.get("BENCH_CG_PHP_N2", "250"))
+    module = (build / "mod_cors.so").resolve()
+    workdir = make_workdir()
+    results: dict = {"n1": n1, "n2": n2, "php_n1": p1, "php_n2": p2, "runs": {}, "profile": {}, "delta": {}}
+    per_fn: dict[str, dict] = {}  # case -> self Ir per request and function
+    keep_dir = result_path.parent / "callgrind"
+    keep_dir.mkdir(parents=True, exist_ok=True)
+    servers: dict[tuple[str, bool], tuple[Path, int]] = {}
+    try:
+        for key, mode, php, workload, path, checked in CALLGRIND_CASES:
+            if (mode, php) not in servers:
+                port = free_port()
+                name = f"cg-{mode}{'-php' if php else ''}"
+                conf = write_conf(workdir, name, mode, port, module, php=php, procs=1)
+                check_config(conf)
+                servers[(mode, php)] = (conf, port)
+            conf, port = servers[(mode, php)]
+            name = conf.parent.name
+            if checked:  # the answer is right before anything is counted (one plain run)
+                log = workdir / name / "check.log"
+                proc = start([APACHE2, "-X", "-f", str(conf)], log)
+                try:
+                    wait_listening(port, proc, START_TIMEOUT, log)
+                    answer = send(port, raw_request(workload, port, path), 2, timeout=30)
+                finally:
+                    stop(proc)
+                check_answer(mode, workload, answer, php_app=path == "/app_cors.php")
+            a, b = (p1, p2) if php else (n1, n2)
+            t0 = time.monotonic()
+            tag = key.replace("/", "-")
+            f1 = callgrind_once(workdir, conf, name, port, workload, path, a, tag)
+            f2 = callgrind_once(workdir, conf, name, port, workload, path, b, tag)
+            d1, d2 = parse_callgrind(f1), parse_callgrind(f2)
+            dn = b - a
+            run = {"ir_per_request": (d2["total"] - d1["total"]) / dn, "n1": a, "n2": b,
+                   "seconds": round(time.monotonic() - t0, 1), "mode": mode, "php": php, "path": path}
+            if mode == "cors":
+                run["module_ir_per_request"] = (module_cost(d2) - module_cost(d1)) / dn
+                if not php:
+                    results["profile"][workload] = module_profile(d1, d2, dn)
+                    shutil.copy(f2, keep_dir / f"callgrind.{tag}.{b}")
+            elif mode == "recipe":
+                run["module_ir_per_request"] = sum(module_cost(d2, m) - module_cost(d1, m)
+                                                   for m in RECIPE_MODULES) / dn
+            per_fn[key] = {f"{fn} [{Path(ob).name}]": (ir - d1["self"].get((ob, fn), 0)) / dn
+                           for (ob, fn), ir in d2["self"].items()}
+            results["runs"][key] = run
+            for f in (f1, f2):
+                f.unlink()
+            print(f"  callgrind {key:16s} {mode:6s} {path:14s} {run['ir_per_request']:10.0f} Ir/request"
+                  + (f" (in the module's hooks: {run['module_ir_per_request']:.0f})" if mode != "none" else "")
+                  + f"  [{run['seconds']}s]", flush=True)
+        # Where the instructions mod_cors adds go, function by function (self Ir).
+        for workload in ("static", "preflight", "php"):
+            a, b = per_fn.get(f"{workload}/a"), per_fn.get(f"{workload}/c")
+            if a is None or b is None:
+                continue
+            diff = {k: b.get(k, 0) - a.get(k, 0) for k in set(a) | set(b)}
+            top = sorted(((k, v) for k, v in diff.items() if abs(v) >= 20), key=lambda kv: -abs(kv[1]))
+            results["delta"][f"cors/{workload}"] = top[:25]
+    finally:
+        stop_all()
+        if not KEEP:
+            shutil.rmtree(workdir, ignore_errors=True)
+    result_path.write_text(json.dumps(results, indent=1))
+
+
+# ------------------------------------------------------------------ part 3: wrk
+
+WRK_LUA = """
+wrk.method = "{method}"
+{headers}
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK_RESULT {{\\"requests\\": %d, \\"duration_us\\": %d, \\"socket_errors\\": %d, "
+    .. "\\"status_errors\\": %d, \\"p50_us\\": %d, \\"p99_us\\": %d}}\\n",
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def wrk_script(workdir: Path, workload: str) -> Path:
+    w = WORKLOADS[workload]
+    headers = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in BROWSER_HEADERS + w["headers"])
+    path = workdir / f"{workload}.lua"
+    path.write_text(WRK_LUA.format(method=w["method"], headers=headers))
+    return path
+
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(parent: int) -> float:
+    """CPU seconds (user + system) used so far by an httpd parent and its children."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after "(comm)": state ppid ... utime is field 14 of the line, index 11 here
+        if int(entry) == parent or int(fields[1]) == parent:
+            total += int(fields[11]) + int(fields[12])
+    return total / _CLK_TCK
+
+
+def run_wrk(port: int, path: str, script: Path, seconds: int, connections: int, threads: int,
+            server_pid: int | None = None) -> dict:
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s",
+           "-s", str(script), f"http://127.0.0.1:{port}{path}"]
+    cpu0 = server_cpu(server_pid) if server_pid else None
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    cpu1 = server_cpu(server_pid) if server_pid else None
+    m = re.search(r"WRK_RESULT (\{.*\})", r.stdout)
+    if r.returncode != 0 or not m:
+        raise RuntimeError(f"wrk failed ({r.returncode}): {r.stdout}{r.stderr}")
+    res = json.loads(m.group(1))
+    res["rps"] = res["requests"] / (res["duration_us"] / 1e6)
+    if cpu0 is not None and res["requests"]:
+        res["cpu_us_per_request"] = (cpu1 - cpu0) * 1e6 / res["requests"]
+    if res["socket_errors"] or res["status_errors"]:
+        raise RuntimeError(f"wrk saw errors on {path}: {res}\n{r.stdout}")
+    return res
+
+
+# (configuration label, server, URL path) per workload
+WRK_CASES = {
+    "static": [("a", "none", "/static.txt"), ("b", "recipe", "/static.txt"), ("c", "cors", "/static.txt")],
+    "php": [("a", "none", "/app.php"), ("b", "recipe", "/app.php"), ("c", "cors", "/app.php"),
+            ("d", "none", "/app_cors.php")],
+    "preflight": [("b", "recipe", "/app.php"), ("c", "cors", "/app.php"), ("d", "none", "/app_cors.php")],
+}
+
+
+def part_wrk(build: Path, result_path: Path) -> None:
+    rounds = int(os.environ.get("BENCH_WRK_ROUNDS", "10"))
+    seconds = max(1, int(os.environ.get("BENCH_WRK_SECONDS", "2")))
+    warmup = max(1, int(os.environ.get("BENCH_WRK_WARMUP", "1")))
+    connections = int(os.environ.get("BENCH_WRK_CONNECTIONS", "8"))
+    threads = int(os.environ.get("BENCH_WRK_THREADS", "1"))
+    procs = int(os.environ.get("BENCH_HTTPD_PROCS", "10"))
+    module = (build / "mod_cors.so").resolve()
+    workdir = make_workdir()
+    servers: dict[str, int] = {}
+    pids: dict[str, int] = {}
+    results: dict = {"mpm": "prefork", "php": php_module().name, "rounds": rounds, "seconds": seconds,
+                     "connections": connections, "threads": threads, "httpd_processes": procs,
+                     "runs": defaultdict(list)}
+    try:
+        for mode in ("none", "recipe", "cors"):
+            port = free_port()
+            conf = write_conf(workdir, f"wrk-{mode}", mode, port, module, php=True, procs=procs)
+            check_config(conf)
+            log = workdir / f"wrk-{mode}" / "stdout.log"
+            proc = start([APACHE2, "-DFOREGROUND", "-f", str(conf)], log)
+            wait_listening(port, proc, START_TIMEOUT, log)
+            servers[mode] = port
+            pids[mode] = proc.pid
+        scripts = {w: wrk_script(workdir, w) for w in WRK_CASES}
+        for workload, cases in WRK_CASES.items():
+            for label, mode, path in cases:
+                port = servers[mode]
+                answer = send(port, raw_request(workload, port, path), 1, timeout=30)
+                check_answer(mode, workload, answer, php_app=(label == "d"))
+                run_wrk(port, path, scripts[workload], warmup, connections, threads)  # warm-up, not kept
+        for rnd in range(rounds):
+            for workload, cases in WRK_CASES.items():
+                # alternate the order from round to round: no configuration always goes first
+                ordered = cases if rnd % 2 == 0 else list(reversed(cases))
+                for label, mode, path in ordered:
+                    res = run_wrk(servers[mode], path, scripts[workload], seconds, connections, threads,
+                                  pids[mode])
+                    results["runs"][f"{workload}/{label}"].append(res)
+                    print(f"  wrk round {rnd + 1}/{rounds} {workload:9s} ({label}) {mode:6s} {path:14s}"
+                          f" {res['rps']:9.0f} req/s  p50 {res['p50_us']}us  p99 {res['p99_us']}us"
+                          f"  httpd CPU {res.get('cpu_us_per_request', 0):.0f}us/req", flush=True)
+    finally:
+        stop_all()
+        if not KEEP:
+            shutil.rmtree(workdir, ignore_errors=True)
+    results["runs"] = dict(results["runs"])
+    result_path.write_text(json.dumps(results, indent=1))
+
+
+# ------------------------------------------------------------------ report
+
+ENGINE_ROWS = [
+    ("actual_allowed/origins:1", "allowed actual request, 1 exact origin"),
+    ("actual_allowed/origins:100", "allowed actual request, 100 exact origins"),
+    ("actual_allowed/origins:10000", "allowed actual request, 10,000 exact origins"),
+    ("actual_rejected/origins:1", "rejected actual request, 1 exact origin"),
+    ("actual_rejected/origins:10000", "rejected actual request, 10,000 exact origins"),
+    ("preflight_allowed/headers:3", "allowed preflight, 3 requested headers"),
+    ("subdomain_wildcard", "subdomain wildcard (https://*.partner.example)"),
+    ("php_pattern_jit", "PHP-style pattern @\\.partner\\.example$@ (JIT)"),
+    ("patterns/n:1", "1 pattern (the last matches)"),
+    ("patterns/n:10", "10 patterns (the last matches)"),
+    ("patterns/n:100", "100 patterns (the last matches)"),
+]
+
+
+def machine() -> dict:
+    info = {"cpu": "?", "cores": os.cpu_count(), "httpd": "?", "php": "?"}
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        v = subprocess.run([APACHE2, "-v"], capture_output=True, text=True, timeout=30).stdout
+        info["httpd"] = re.search(r"Server version:\s*(.*)", v).group(1).strip()
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        info["php"] = php_module().name
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        info["load_end"] = open("/proc/loadavg").read().split()[:3]
+    except OSError:
+        pass
+    if os.environ.get("BENCH_SOURCE"):  # set by run.sh when the run started
+        info["source"] = os.environ["BENCH_SOURCE"]
+        return info
+    try:  # read-only: which sources were measured
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=30).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "mod_cors"],
+                               capture_output=True, text=True, timeout=30).stdout.strip()
+        info["source"] = f"commit {head}" + (" with uncommitted changes in mod_cors/" if dirty else "") if head else "?"
+    except Exception:  # noqa: BLE001
+        info["source"] = "?"
+    return info
+
+
+def _load(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+_SHORT_NAMES = [
+    ("std::basic_string_view<char, std::char_traits<char> >", "string_view"),
+    ("std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >", "string"),
+    ("(anonymous namespace)::", ""),
+]
+
+
+def short(name: str, width: int = 110) -> str:
+    """A C++ name short enough for a table line."""
+    for long_, short_ in _SHORT_NAMES:
+        name = name.replace(long_, short_)
+    name = re.sub(r"std::_Hashtable<cors::OriginRules::Key,.*?>::find", "std::unordered_set<cors::OriginRules::Key>::find",
+                  name)
+    return name if len(name) <= width else name[:width - 3] + "..."
+
+
+def _fmt(v, digits=0, unit=""):
+    if v is None:
+        return "n/a"
+    return f"{v:,.{digits}f}{unit}"
+
+
+def _verdict(ok) -> str:
+    return "n/a" if ok is None else ("met" if ok else "**missed**")
+
+
+def engine_table(bench_json, ir_json, targets: list) -> list[str]:
+    out = ["## 1. Engine: `cors::decide()` per decision (classification included)", ""]
+    if bench_json is None:
+        out += ["Part 1 did not run.", ""]
+        for t in ("allowed actual <= 100 ns", "allowed preflight <= 300 ns", "zero heap allocations per decision",
+                  "10,000 exact origins <= 1.5 x one origin", "100 patterns <= 2 us"):
+            targets.append((t, "n/a", None))
+        return out
+    runs: dict[str, list[float]] = defaultdict(list)
+    allocs: dict[str, float] = {}
+    news: dict[str, float] = {}
+    first: dict[str, float] = {}
+    for b in bench_json.get("benchmarks", []):
+        if b.get("run_type") != "iteration":
+            continue
+        name = b["run_name"]
+        scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+        runs[name].append(b["cpu_time"] * scale)
+        allocs[name] = max(allocs.get(name, 0), b.get("allocs_per_op", 0))
+        news[name] = max(news.get(name, 0), b.get("news_per_op", 0))
+        first[name] = max(first.get(name, 0), b.get("first_call_allocs", 0))
+    ctx = bench_json.get("context", {})
+    reps = max((len(v) for v in runs.values()), default=0)
+    out += [f"Google Benchmark, {reps} repetitions of each; CPU time per decision (median and best of the "
+            f"repetitions); Ir = instructions per decision counted by callgrind (exact, whatever the load); "
+            f"heap allocations counted by an interposed malloc/operator new (PCRE2's mallocs included). "
+            f"Built {ctx.get('library_build_type', '?')} benchmark library, engine -O2.", "",
+            "| scenario | ns/op median | ns/op best | Ir/op | heap allocs/op | allocs, first call |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    best = {k: min(v) for k, v in runs.items()}
+    ir = {k: v["ir"] for k, v in (ir_json or {}).items()}
+    for key, label in ENGINE_ROWS:
+        out.append(f"| {label} | {_fmt(med.get(key), 1)} | {_fmt(best.get(key), 1)} | {_fmt(ir.get(key))} | "
+                   f"{_fmt(allocs.get(key), 3)} | {_fmt(first.get(key))} |")
+    out.append("")
+
+    def ratio(a, b, d):
+        return d[a] / d[b] if a in d and b in d and d[b] else None
+    r_t = ratio("actual_allowed/origins:10000", "actual_allowed/origins:1", med)
+    r_tb = ratio("actual_allowed/origins:10000", "actual_allowed/origins:1", best)
+    r_i = ratio("actual_allowed/origins:10000", "actual_allowed/origins:1", ir)
+    r_rej = ratio("actual_rejected/origins:10000", "actual_rejected/origins:1", med)
+    out += [f"Ratios: 10,000 / 1 exact origins (allowed): time {_fmt(r_t, 2)} (best {_fmt(r_tb, 2)}), "
+            f"instructions {_fmt(r_i, 2)}; rejected: time {_fmt(r_rej, 2)}. "
+            f"100 / 1 patterns: time {_fmt(ratio('patterns/n:100', 'patterns/n:1', med), 1)}, "
+            f"instructions {_fmt(ratio('patterns/n:100', 'patterns/n:1', ir), 1)}.", ""]
+    for key, label in ENGINE_ROWS:
+        if key not in ("actual_allowed/origins:1", "preflight_allowed/headers:3", "patterns/n:100"):
+            continue
+        prof = (ir_json or {}).get(key)
+        if not prof:
+            continue
+        out += [f"Where the instructions go, {label} ({prof['ir']:,.0f} Ir per decision; self Ir per "
+                f"decision by function, callgrind):", "", "```"]
+        out += [f"{v:8.0f}  {short(k)}" for k, v in prof["self"][:10]]
+        out += ["```", ""]
+    a = med.get("actual_allowed/origins:1")
+    targets.append(("allowed actual <= 100 ns", f"{_fmt(a, 1)} ns (best {_fmt(best.get('actual_allowed/origins:1'), 1)})",
+                    None if a is None else a <= 100))
+    p = med.get("preflight_allowed/headers:3")
+    targets.append(("allowed preflight <= 300 ns", f"{_fmt(p, 1)} ns (best {_fmt(best.get('preflight_allowed/headers:3'), 1)})",
+                    None if p is None else p <= 300))
+    worst = max(allocs.values(), default=None)
+    targets.append(("zero heap allocations per decision", f"max {_fmt(worst, 3)} over all scenarios",
+                    None if worst is None else worst == 0))
+    targets.append(("10,000 exact origins <= 1.5 x one origin", f"{_fmt(r_t, 2)} x (instructions {_fmt(r_i, 2)} x)",
+                    None if r_t is None else r_t <= 1.5))
+    p100 = med.get("patterns/n:100")
+    targets.append(("100 patterns <= 2 us", f"{_fmt(p100 / 1000 if p100 else None, 2)} us",
+                    None if p100 is None else p100 <= 2000))
+    return out
+
+
+def cg_ratio(cg, workload: str, x: str, y: str):
+    """Throughput-equivalent ratio x/y from instructions per request: Ir(y) / Ir(x)."""
+    if not cg:
+        return None
+    key = "php-preflight" if workload == "preflight" else workload  # mod_php loaded, as in part 3
+    rx = cg["runs"].get(f"{key}/{x}", {}).get("ir_per_request")
+    ry = cg["runs"].get(f"{key}/{y}", {}).get("ir_per_request")
+    return ry / rx if rx and ry else None
+
+
+def callgrind_table(cg, targets: list) -> list[str]:
+    out = ["## 2. httpd instructions per request (callgrind)", ""]
+    if cg is None:
+        out += ["Part 2 did not run.", ""]
+        targets.append(("mod_cors adds <= 2 % to a static request (~870 Ir)", "n/a", None))
+        targets.append(("mod_cors adds < 1/10 of what the recipe adds (static)", "n/a", None))
+        return out
+    runs = cg["runs"]
+    out += [f"One `apache2 -X` (prefork, one process) under `valgrind --tool=callgrind` per configuration, "
+            f"workload and count; N identical requests on one keep-alive connection; Ir/request = "
+            f"(Ir(N2) - Ir(N1)) / (N2 - N1), N = {cg['n1']} and {cg['n2']} ({cg['php_n1']} and {cg['php_n2']} "
+            f"with PHP). Modules: mpm_prefork, authz_core, mime; + setenvif, headers, rewrite for the recipe; "
+            f"+ mod_cors; + mod_php in the PHP rows. No access log. Browser-like request headers (10) with "
+            f"`Origin: {PARTNER}`; the preflight asks for PUT and three headers. Same policy and configurations "
+            f"as part 3: (a) no CORS, (b) recipe, (c) mod_cors, (d) the PHP application answers CORS.", "",
+            "| workload | (a) no CORS | (b) recipe | (c) mod_cors | (d) PHP answers | recipe adds | mod_cors adds "
+            "| mod_cors adds, % of (a) | mod_cors / recipe (added) | in the recipe's modules | in mod_cors.so |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = [("static", "static GET, allowed Origin"),
+            ("preflight", "preflight, no PHP ((a): core answers OPTIONS)"),
+            ("php", "PHP GET, allowed Origin"),
+            ("php-preflight", "preflight for the PHP application")]
+    for key, label in rows:
+        ir = {c: runs.get(f"{key}/{c}", {}).get("ir_per_request") for c in "abcd"}
+        rmod = runs.get(f"{key}/b", {}).get("module_ir_per_request")
+        cmod = runs.get(f"{key}/c", {}).get("module_ir_per_request")
+        rec_add = ir["b"] - ir["a"] if ir["a"] and ir["b"] else None
+        cor_add = ir["c"] - ir["a"] if ir["a"] and ir["c"] else None
+        pct = 100 * cor_add / ir["a"] if cor_add is not None else None
+        rel = cor_add / rec_add if cor_add is not None and rec_add else None
+        out.append(f"| {label} | {_fmt(ir['a'])} | {_fmt(ir['b'])} | {_fmt(ir['c'])} | {_fmt(ir['d'])} | "
+                   f"{_fmt(rec_add)} | {_fmt(cor_add)} | {_fmt(pct, 1, ' %')} | {_fmt(rel, 2)} | {_fmt(rmod)} | "
+                   f"{_fmt(cmod)} |")
+        if key == "static":
+            targets.append(("mod_cors adds <= 2 % to a static request (~870 Ir)",
+                            f"{_fmt(cor_add)} Ir = {_fmt(pct, 1, ' %')} of {_fmt(ir['a'])}",
+                            None if pct is None else pct <= 2.0))
+            targets.append(("mod_cors adds < 1/10 of what the recipe adds (static)",
+                            f"{_fmt(cor_add)} vs {_fmt(rec_add)} Ir = {_fmt(rel, 2)}",
+                            None if rel is None else rel < 0.1))
+    out += ["", "Instruction ratios, the user-space counterpart of part 3's throughput ratios "
+            "(Ir of the other configuration / Ir of mod_cors; kernel time, large for static files, is not in them):",
+            "", "| workload | c/a | c/b | c/d |", "| --- | ---: | ---: | ---: |"]
+    for w, label in (("static", "static GET"), ("php", "PHP GET"), ("preflight", "preflight (PHP loaded)")):
+        out.append(f"| {label} | " + " | ".join(_fmt(cg_ratio(cg, w, "c", y), 3) for y in "abd") + " |")
+    out += ["", "\"in the recipe's modules\" / \"in mod_cors.so\": instructions of the modules' hooks and filters "
+            "as httpd calls them, callees included, except the rest of the output filter chain; the rest of what "
+            "a configuration adds is httpd's own work for it (more response headers to check and write, "
+            "one more filter to pass, hooks that decline, PHP's $_SERVER entries for the environment variables).",
+            ""]
+    prof = cg.get("profile", {})
+    for w, p in prof.items():
+        out += [f"Where mod_cors's instructions go, {w} (Ir per request; self = in mod_cors.so's own code, "
+                f"calls = into httpd/APR/libc from mod_cors.so, callees included):", "", "```"]
+        for k, v in list(p["self"].items())[:14]:
+            out.append(f"{v:8.0f}  self   {short(k)}")
+        for k, v in list(p["calls_out"].items())[:14]:
+            out.append(f"{v:8.0f}  calls  {short(k)}")
+        out += ["```", ""]
+    for key, rows in cg.get("delta", {}).items():
+        if not key.startswith("cors/"):
+            continue
+        out += [f"What mod_cors adds, {key.split('/')[1]}, function by function (self Ir per request, mod_cors "
+                f"minus no CORS; outside mod_cors.so too):", "", "```"]
+        out += [f"{v:+8.0f}  {short(k)}" for k, v in rows[:20]]
+        out += ["```", ""]
+    return out
+
+
+def wrk_table(wk, targets: list, cg=None) -> list[str]:
+    out = ["## 3. Throughput (wrk, loopback)", ""]
+    if wk is None:
+        out += ["Part 3 did not run.", ""]
+        for t in ("c/a >= 0.98, static GET", "c/a >= 0.98, PHP GET", "c/b >= 1.0 on every workload",
+                  "preflight: mod_cors >= the recipe", "preflight: mod_cors >= 1.8 x PHP"):
+            targets.append((t, "n/a", None))
+        return out
+    out += [f"Same apache2 binary, MPM {wk['mpm']} with {wk['php']} loaded in every configuration, "
+            f"{wk['httpd_processes']} httpd processes each; wrk -t{wk['threads']} -c{wk['connections']}, "
+            f"{wk['rounds']} rounds x {wk['seconds']:g} s per case, the configurations of a workload run one after "
+            f"the other in each round (order reversed every other round); medians over the rounds. "
+            f"(a) no CORS, (b) the SetEnvIf + Header + RewriteRule recipe, (c) mod_cors, (d) the application "
+            f"answers CORS itself (the seed's PHP code, app_cors.php). httpd CPU/request = user + system CPU "
+            f"time of the server's processes during the run / requests: much less sensitive than req/s to "
+            f"other work on the machine.", "",
+            "| workload | config | req/s | p50 latency | p99 latency | httpd CPU per request | req/s range |",
+            "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    names = {"a": "(a) no CORS", "b": "(b) recipe", "c": "(c) mod_cors", "d": "(d) PHP answers CORS"}
+    wl = {"static": "static GET", "php": "PHP GET", "preflight": "preflight"}
+    rounds: dict[tuple[str, str], list[dict]] = {}
+    for w in ("static", "php", "preflight"):
+        for label in "abcd":
+            rs = wk["runs"].get(f"{w}/{label}")
+            if not rs:
+                continue
+            rounds[(w, label)] = rs
+            rps = [r["rps"] for r in rs]
+            cpu = [r["cpu_us_per_request"] for r in rs if "cpu_us_per_request" in r]
+            out.append(f"| {wl[w]} | {names[label]} | {_fmt(statistics.median(rps))} | "
+                       f"{_fmt(statistics.median(r['p50_us'] for r in rs) / 1000, 2, ' ms')} | "
+                       f"{_fmt(statistics.median(r['p99_us'] for r in rs) / 1000, 2, ' ms')} | "
+                       f"{_fmt(statistics.median(cpu) if cpu else None, 0, ' us')} | "
+                       f"{min(rps):,.0f} - {max(rps):,.0f} |")
+
+    def paired(w, x, y, by_cpu=False) -> list[float]:
+        """Round-by-round ratios x/y: the two ran seconds apart, under the same load.
+        By CPU the ratio is y's CPU per request over x's (higher is better, as for req/s)."""
+        if (w, x) not in rounds or (w, y) not in rounds:
+            return []
+        out_ = []
+        for rx, ry in zip(rounds[(w, x)], rounds[(w, y)]):
+            if by_cpu:
+                if rx.get("cpu_us_per_request") and ry.get("cpu_us_per_request"):
+                    out_.append(ry["cpu_us_per_request"] / rx["cpu_us_per_request"])
+            elif ry["rps"]:
+                out_.append(rx["rps"] / ry["rps"])
+        return out_
+
+    def ratio(w, x, y, by_cpu=False):
+        rs = paired(w, x, y, by_cpu)
+        return statistics.median(rs) if rs else None
+
+    def cell(w, y, by_cpu=False):
+        rs = paired(w, "c", y, by_cpu)
+        return f"{statistics.median(rs):.3f} ({min(rs):.2f}-{max(rs):.2f})" if rs else ""
+    out += ["", "| workload | c/a req/s | c/b req/s | c/d req/s | c/a by CPU | c/b by CPU | c/d by CPU |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for w in ("static", "php", "preflight"):
+        out.append(f"| {wl[w]} | " + " | ".join(cell(w, y) for y in "abd") + " | "
+                   + " | ".join(cell(w, y, True) for y in "abd") + " |")
+    out += ["", "Each ratio is the median of the round-by-round ratios, with their range in brackets. "
+            "\"By CPU\": the other configuration's httpd CPU per request over mod_cors's, the throughput ratio "
+            "the same server would reach when CPU-bound on cores of its own.", ""]
+
+    def measured(w, x, y):
+        return (f"{_fmt(ratio(w, x, y), 3)} (by CPU {_fmt(ratio(w, x, y, True), 3)}, "
+                f"by instructions {_fmt(cg_ratio(cg, w, x, y), 3)})")
+    for w in ("static", "php"):
+        r = ratio(w, "c", "a")
+        targets.append((f"c/a >= 0.98, {wl[w]}", measured(w, "c", "a"), None if r is None else r >= 0.98))
+    cb = {w: ratio(w, "c", "b") for w in ("static", "php", "preflight")}
+    ok = None if None in cb.values() else all(v >= 1.0 for v in cb.values())
+    targets.append(("c/b >= 1.0 on every workload",
+                    ", ".join(f"{wl[w]} {measured(w, 'c', 'b')}" for w in cb), ok))
+    r = ratio("preflight", "c", "b")
+    targets.append(("preflight: mod_cors >= the recipe", measured("preflight", "c", "b"),
+                    None if r is None else r >= 1.0))
+    r = ratio("preflight", "c", "d")
+    targets.append(("preflight: mod_cors >= 1.8 x PHP", measured("preflight", "c", "d"),
+                    None if r is None else r >= 1.8))
+    return out
+
+
+def report(build: Path) -> int:
+    out_dir = build / "bench"
+    m = machine()
+    started = os.environ.get("BENCH_STARTED", "")
+    lines = ["# mod_cors benchmark report", "",
+             f"`make bench` (tests/bench/run.sh {build}), {time.strftime('%Y-%m-%d %H:%M %Z')}, "
+             f"mod_cors at {m['source']}. "
+             f"Machine: {m['cpu']}, {m['cores']} cores; {m['httpd']}, MPM prefork; {m['php']}. "
+             f"{started} Load average at the end: {' '.join(m.get('load_end', []))}. "
+             "Timings are noisy when other work shares the cores; instruction counts (Ir) are not.", ""]
+    targets: list = []
+    lines += engine_table(_load(out_dir / "engine.json"), _load(out_dir / "engine_ir.json"), targets)
+    lines += callgrind_table(_load(out_dir / "callgrind.json"), targets)
+    lines += wrk_table(_load(out_dir / "wrk.json"), targets, _load(out_dir / "callgrind.json"))
+    lines += ["## Targets", "", "| target | measured | |", "| --- | --- | --- |"]
+    lines += [f"| {t} | {v} | {_verdict(ok)} |" for t, v, ok in targets]
+    met = sum(1 for *_, ok in targets if ok)
+    missed = sum(1 for *_, ok in targets if ok is False)
+    lines += ["", f"{met} targets met, {missed} missed, {len(targets) - met - missed} not measured "
+              "(targets are reported, never enforced: the exit status only says whether every part ran).", ""]
+    text = "\n".join(lines)
+    (out_dir / "report.md").write_text(text)
+    print(text)
+    return 0
+
+
+# ------------------------------------------------------------------ part 1: Ir per decision
+
+def part_engine_ir(binary: Path, result_path: Path) -> None:
+    """Instructions per cors::decide() call, counted by callgrind (deterministic, unlike
+    the timings on a shared machine), with the functions they are spent in."""
+    n = 2000  # decisions; the scenario's check adds one: every call is counted, all alike
+    names = subprocess.run([str(binary), "--list"], capture_output=True, text=True, check=True).stdout.split()
+    workdir = Path(tempfile.mkdtemp(prefix="mod_cors_bench_ir."))
+    results = {}
+    try:
+        for name in names:
+            out = workdir / "cg.out"
+            r = subprocess.run(["valgrind", "--tool=callgrind", "--vgdb=no", "--toggle-collect=cors::decide(*",
+                                "--compress-strings=no", "--compress-pos=no", f"--callgrind-out-file={out}",
+                                str(binary), "--profile", name, str(n)],
+                               capture_output=True, text=True, timeout=600)
+            if r.returncode != 0:
+                raise RuntimeError(f"engine_bench --profile {name} under callgrind failed:\n{r.stderr[-2000:]}")
+            data = parse_callgrind(out)
+            calls = n + 1
+            per_fn: dict[str, float] = defaultdict(float)
+            for key, ir in data["self"].items():
+                per_fn[f"{key[1]} [{Path(key[0]).name}]"] += ir / calls
+            top = sorted(((k, v) for k, v in per_fn.items() if v >= 1), key=lambda kv: -kv[1])[:12]
+            results[name] = {"ir": data["total"] / calls, "self": top}
+            print(f"  {name:32s} {results[name]['ir']:8.0f} Ir/decision", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    result_path.write_text(json.dumps(results, indent=1))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("part", choices=["engine-ir", "callgrind", "wrk", "report"])
+    ap.add_argument("arg1")
+    ap.add_argument("out", nargs="?")
+    args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        if args.part == "report":
+            return report(Path(args.arg1))
+        if not args.out:
+            ap.error("OUT.json is needed")
+        parts = {"engine-ir": part_engine_ir, "callgrind": part_callgrind, "wrk": part_wrk}
+        parts[args.part](Path(args.arg1), Path(args.out))
+    except Exception as e:  # noqa: BLE001 - reported, and the part counts as failed
+        print(f"bench.py {args.part}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        stop_all()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
