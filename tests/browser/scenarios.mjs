@@ -51,6 +51,25 @@ async function optionsCount(ctx, path, actualMethod, actualCount) {
 
 const JSON_BODY = { name: 'widget', qty: 3, tags: ['a', 'b'] };
 
+// Two preflighted PUTs from the partner; `options` OPTIONS lines expected in the access log.
+function twoPuts(id, title, path, control, options) {
+  return {
+    id, title, from: 'partner', control,
+    run: async (ctx) => {
+      const u = ctx.url(path);
+      const init = { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"n":1}' };
+      const first = await ctx.page.evaluate(([a, b]) => cors.fetch(a, b), [u, init]);
+      const second = await ctx.page.evaluate(([a, b]) => cors.fetch(a, b), [u, init]);
+      return { ...second, first };
+    },
+    check: async (o, ctx) => {
+      const p = [...resolved(o.first), ...resolved(o), ...reached(ctx, ['PUT', 'PUT'])];
+      const opts = await optionsCount(ctx, path, 'PUT', 2);
+      return [...p, ...eq('OPTIONS requests in the access log', opts.length, options)];
+    },
+  };
+}
+
 export const SCENARIOS = [
   // ------------------------------------------------------------ simple requests
   {
@@ -169,36 +188,10 @@ export const SCENARIOS = [
                                     ctx.url('/api-star/items.php')),
     check: (o, ctx) => [...resolved(o), ...eq('X-Custom-Header seen by PHP', o.json && o.json.custom_header, 'one'), ...reached(ctx, ['POST'])],
   },
-  {
-    id: 'max-age-cached', title: 'second PUT within Access-Control-Max-Age: one OPTIONS in the access log for two PUTs', from: 'partner', control: 'fail',
-    run: async (ctx) => {
-      const u = ctx.url('/api/items.php');
-      const init = { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"n":1}' };
-      const first = await ctx.page.evaluate(([a, b]) => cors.fetch(a, b), [u, init]);
-      const second = await ctx.page.evaluate(([a, b]) => cors.fetch(a, b), [u, init]);
-      return { ...second, first };
-    },
-    check: async (o, ctx) => {
-      const p = [...resolved(o.first), ...resolved(o), ...reached(ctx, ['PUT', 'PUT'])];
-      const opts = await optionsCount(ctx, '/api/items.php', 'PUT', 2);
-      return [...p, ...eq('OPTIONS requests in the access log', opts.length, 1)];
-    },
-  },
-  {
-    id: 'max-age-zero', title: 'CORSMaxAge 0: the second PUT is preflighted again (two OPTIONS)', from: 'partner', control: null,
-    run: async (ctx) => {
-      const u = ctx.url('/api-nocache/items.php');
-      const init = { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"n":1}' };
-      const first = await ctx.page.evaluate(([a, b]) => cors.fetch(a, b), [u, init]);
-      const second = await ctx.page.evaluate(([a, b]) => cors.fetch(a, b), [u, init]);
-      return { ...second, first };
-    },
-    check: async (o, ctx) => {
-      const p = [...resolved(o.first), ...resolved(o), ...reached(ctx, ['PUT', 'PUT'])];
-      const opts = await optionsCount(ctx, '/api-nocache/items.php', 'PUT', 2);
-      return [...p, ...eq('OPTIONS requests in the access log', opts.length, 2)];
-    },
-  },
+  twoPuts('max-age-cached', 'second PUT within Access-Control-Max-Age: one OPTIONS in the access log for two PUTs',
+    '/api/items.php', 'fail', 1),
+  twoPuts('max-age-zero', 'CORSMaxAge 0: the second PUT is preflighted again (two OPTIONS)',
+    '/api-nocache/items.php', null, 2),
   // ------------------------------------------------------------ error responses
   {
     id: 'error-500-php', title: 'PHP answers 500 with a JSON body: the page reads status, body and X-Total-Count', from: 'partner', control: 'pass',
