@@ -417,7 +417,6 @@ cors::Request request_view(request_rec* r) {
     q.has_acrm = acrm != nullptr;
     if (acrm) q.acrm = acrm;
     const char* acrh = apr_table_getm(r->pool, r->headers_in, "Access-Control-Request-Headers");
-    q.has_acrh = acrh != nullptr;
     if (acrh) q.acrh = acrh;
     const char* acrpn = apr_table_get(r->headers_in, "Access-Control-Request-Private-Network");
     if (acrpn) q.acrpn = acrpn;

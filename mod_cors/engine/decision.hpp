@@ -44,8 +44,7 @@ struct Request {
     std::string_view host;            // the Host the request was sent to (host[:port])
     bool has_acrm = false;
     std::string_view acrm;            // Access-Control-Request-Method
-    bool has_acrh = false;
-    std::string_view acrh;            // Access-Control-Request-Headers, all lines joined by ","
+    std::string_view acrh;            // Access-Control-Request-Headers, all lines joined by ", "
     std::string_view acrpn;           // Access-Control-Request-Private-Network
 };
 

@@ -183,7 +183,6 @@ void preflight(Scenario& s) {
     s.request.method = "OPTIONS";
     s.request.has_acrm = true;
     s.request.acrm = "PUT";
-    s.request.has_acrh = true;
     s.request.acrh = "content-type, x-requested-with, authorization";
     s.expect_action = cors::Action::AnswerPreflight;
 }

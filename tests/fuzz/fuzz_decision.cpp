@@ -326,7 +326,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     req.host = fields[2].present ? fields[2].view() : std::string_view("127.0.0.1:8080");
     req.has_acrm = fields[3].present;
     req.acrm = fields[3].view();
-    req.has_acrh = fields[4].present;
     req.acrh = fields[4].view();
     req.acrpn = fields[5].view();
 

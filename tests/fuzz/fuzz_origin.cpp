@@ -76,6 +76,15 @@ void check_host(std::string_view scheme, std::string_view header) {
     }
 }
 
+// classify()'s fast path agrees with parsing the Host and comparing the two origins.
+void check_same_origin_as_host(const cors::Origin& origin, std::string_view scheme, std::string_view header) {
+    cors::Origin own;
+    const bool expected = cors::origin_from_host(scheme, header, own) && cors::same_origin(origin, own);
+    FUZZ_CHECK(cors::same_origin_as_host(origin, scheme, header) == expected,
+               "same_origin_as_host disagrees on Host '%s' for a %.*s request", show(header),
+               static_cast<int>(scheme.size()), scheme.data());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -107,5 +116,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     check_host("http", text);
     check_host("https", text);
+
+    // "ORIGIN\nHOST": an origin against the Host of a request.
+    const std::size_t newline = text.find('\n');
+    cors::Origin origin;
+    if (newline != std::string_view::npos &&
+        cors::parse_origin(text.substr(0, newline), origin) == cors::OriginError::None) {
+        check_same_origin_as_host(origin, "http", text.substr(newline + 1));
+        check_same_origin_as_host(origin, "https", text.substr(newline + 1));
+    }
     return 0;
 }

@@ -95,7 +95,6 @@ struct Req {
         r.host = host;
         r.has_acrm = acrm.has_value();
         if (acrm) r.acrm = *acrm;
-        r.has_acrh = acrh.has_value();
         if (acrh) r.acrh = *acrh;
         r.acrpn = acrpn;
         return r;
