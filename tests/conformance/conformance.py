@@ -41,7 +41,7 @@ from typing import Optional
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-sys.path.insert(0, str(REPO / "tests" / "integration"))
+sys.path.insert(0, str(REPO / "tests" / "lib"))
 
 SOURCES = OrderedDict([  # file stem -> label (file stem is also check.py's file_model)
     ("rs_cors", "rs/cors"),
@@ -810,7 +810,7 @@ def main(argv=None) -> int:
         return 1
     vectors_dir = find_vectors_dir(args.vectors)
     check = load_check(vectors_dir)
-    import harness  # tests/integration/harness.py
+    import harness  # tests/lib/harness.py
 
     print(f"conformance: vectors {vectors_dir}, module {build / 'mod_cors.so'}, {args.mpm} MPM")
     stats = {s: Counter() for s in SOURCES}

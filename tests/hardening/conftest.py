@@ -1,5 +1,5 @@
-"""Fixtures of the hardening suite. It reuses the integration harness (throw-away httpd,
-php-fpm and backend instances on 127.0.0.1) by importing it from tests/integration."""
+"""Fixtures of the hardening suite: the shared ones (tests/lib/httpd_fixtures.py, with the
+crash check after every test) and the suite's report file."""
 import os
 import sys
 from pathlib import Path
@@ -7,9 +7,12 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(1, str(HERE.parent / "integration"))
+sys.path.insert(0, str(HERE.parent / "lib"))
 
-from harness import Httpd, PhpFpm, ServerSpec, module_path  # noqa: E402
+from harness import CRASH_SIGNS, Httpd  # noqa: E402
+from httpd_fixtures import start_server  # noqa: E402,F401
+
+pytest_plugins = ["httpd_fixtures"]
 
 # Under prefork PHP runs as mod_php; under the threaded event MPM through php-fpm.
 PHP_FOR_MPM = {"prefork": "mod_php", "event": "fpm"}
@@ -24,45 +27,6 @@ REPORT = Path(os.environ.get("HARDENING_REPORT", "/tmp/mod_cors_hardening_report
 def report(line: str) -> None:
     with open(REPORT, "a") as f:
         f.write(line.rstrip("\n") + "\n")
-
-
-@pytest.fixture(scope="session")
-def cors_module():
-    path = module_path()
-    assert path.is_file(), f"mod_cors.so not built: {path} (set MOD_CORS_SO or run make)"
-    return path
-
-
-@pytest.fixture(scope="session")
-def php_fpm():
-    fpm = PhpFpm().start()
-    yield fpm
-    fpm.stop()
-
-
-def start_server(request, spec: ServerSpec, backend=None) -> Httpd:
-    """Starts httpd for `spec` (with the session's php-fpm when needed); stopped at teardown."""
-    fpm = request.getfixturevalue("php_fpm") if spec.php == "fpm" else None
-    srv = Httpd(spec, fpm=fpm, backend=backend)
-    request.addfinalizer(srv.stop)
-    return srv.start()
-
-
-@pytest.fixture
-def make_server(request, cors_module):
-    """Factory: make_server(spec, start=True) -> Httpd, stopped and removed after the test."""
-    def make(spec: ServerSpec, start: bool = True) -> Httpd:
-        if start:
-            return start_server(request, spec)
-        fpm = request.getfixturevalue("php_fpm") if spec.php == "fpm" else None
-        srv = Httpd(spec, fpm=fpm)
-        request.addfinalizer(srv.stop)
-        return srv
-    return make
-
-
-CRASH_SIGNS = ("Segmentation fault", "exit signal", "AH00052", "double free", "AddressSanitizer",
-               "CORS decision failed", "could not set the CORS headers", "terminate called")
 
 
 def assert_no_crash(srv: Httpd) -> None:

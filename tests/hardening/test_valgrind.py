@@ -72,7 +72,7 @@ def test_log_parser_finds_module_frames():
 def run_group_under_valgrind(test_file: Path, log_dir: Path) -> str:
     env = dict(os.environ, APACHE2=str(WRAPPER), VALGRIND_LOG_DIR=str(log_dir),
                MOD_CORS_SO=str(module_path()),
-               PYTHONPATH=os.pathsep.join([str(HERE), str(test_file.parent), str(HERE.parent / "integration")]))
+               PYTHONPATH=os.pathsep.join([str(HERE), str(test_file.parent), str(HERE.parent / "integration"), str(HERE.parent / "lib")]))
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "valgrind_plugin",
                            "-k", "prefork", str(test_file)],
                           cwd=str(test_file.parent), env=env, capture_output=True, text=True, timeout=420)

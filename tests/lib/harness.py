@@ -1,8 +1,10 @@
-"""Integration harness for mod_cors: throw-away httpd (and php-fpm, backend) instances.
+"""The one test harness of mod_cors: throw-away httpd (and php-fpm, backend) instances.
 
-Used by the integration suite and meant to be imported by the conformance and browser
-suites. Everything binds to 127.0.0.1 on free ports, every wait is bounded, and every
-process is started in a session of its own and killed with its group at the end.
+Every suite starts its servers through this file: the pytest suites import it (with the
+fixtures of tests/lib/httpd_fixtures.py), the shell and node suites run
+`harness.py serve` (see main() at the end). Everything binds to 127.0.0.1 on free ports,
+every wait is bounded, every process is started in a session of its own and killed with
+its group at the end, and every error log is checked for crashed children.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import re
 import shutil
 import signal
 import socket
+import sys
 import ssl
 import subprocess
 import tempfile
@@ -29,10 +32,30 @@ from typing import Iterable, Optional, Sequence, Union
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
-APP_DIR = HERE / "app"
+APP_DIR = REPO_ROOT / "tests" / "integration" / "app"
 APACHE2 = os.environ.get("APACHE2", "/usr/sbin/apache2")
-PHP_FPM = os.environ.get("PHP_FPM", "/usr/sbin/php-fpm8.2")
-MODULES_DIR = Path("/usr/lib/apache2/modules")
+
+
+def _apxs_libexecdir() -> Path:
+    try:
+        out = subprocess.run(["apxs", "-q", "LIBEXECDIR"], capture_output=True, text=True, timeout=10)
+        if out.returncode == 0 and out.stdout.strip():
+            return Path(out.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return Path("/usr/lib/apache2/modules")
+
+
+def _first(pattern: str, default: str) -> str:
+    """The newest installed file matching a glob (php-fpm8.2, libphp8.2.so, ...)."""
+    import glob
+    found = sorted(glob.glob(pattern))
+    return found[-1] if found else default
+
+
+MODULES_DIR = _apxs_libexecdir()
+PHP_FPM = os.environ.get("PHP_FPM") or _first("/usr/sbin/php-fpm*", "/usr/sbin/php-fpm")
+PHP_MODULE = Path(_first(str(MODULES_DIR / "libphp*.so"), str(MODULES_DIR / "libphp.so"))).name
 RUN_USER = "www-data"
 REQUEST_TIMEOUT = 10
 START_TIMEOUT = 20
@@ -398,7 +421,7 @@ class Backend:
 
 BASE_MODULES = ("authz_core", "authn_core", "auth_basic", "authn_file", "authz_user", "mime",
                 "dir", "alias", "env", "headers", "setenvif", "proxy", "proxy_http")
-MODULE_FILES = {"php": "libphp8.2.so"}
+MODULE_FILES = {"php": PHP_MODULE}
 
 
 def load_module_line(name: str) -> str:
@@ -434,9 +457,32 @@ class ServerSpec:
     load_cors: bool = True
     tls: bool = False                    # an HTTPS virtual host (HTTP/2 too unless prefork)
     log_level: str = "warn cors:debug"
-    app_dirs: tuple = ("app",)           # htdocs folders that get a copy of app/
+    app_dirs: tuple = ("app",)           # htdocs folders that get a copy of app_source
+    app_source: Optional[str] = None     # the folder copied there (default tests/integration/app)
+    extra_ports: tuple = ()              # names N: a free port each, as ${IT_PORT_N} (no Listen)
     files: dict = field(default_factory=dict)  # htdocs-relative path -> content
     users: dict = field(default_factory=lambda: {"alice": "wonderland"})
+
+
+# What a crashed child, or an exception the module caught, leaves in an error log.
+CRASH_SIGNS = ("Segmentation fault", "exit signal", "AH00052", "double free", "AddressSanitizer",
+               "CORS decision failed", "could not set the CORS headers", "terminate called")
+
+_running: set = set()        # every Httpd started and not stopped yet
+_crash_reports: list = []    # crash lines of servers stopped since the last take_crash_reports()
+
+
+def crash_lines(text: str) -> list:
+    return [line for line in text.splitlines() if any(sign in line for sign in CRASH_SIGNS)]
+
+
+def take_crash_reports() -> list:
+    """Crash lines logged since the last call, by every server this process started
+    (running or stopped since). The fixtures call it after every test."""
+    for srv in list(_running):
+        srv.collect_crashes()
+    found, _crash_reports[:] = list(_crash_reports), []
+    return found
 
 
 class Httpd:
@@ -452,7 +498,9 @@ class Httpd:
         self.logs, self.state, self.run_dir = self.root / "logs", self.root / "state", self.root / "run"
         self.port = free_port()
         self.tls_port = free_port() if spec.tls else None
+        self.ports = {name: free_port() for name in spec.extra_ports}
         self.proc: Optional[subprocess.Popen] = None
+        self._crash_checked = 0  # error-log bytes already read by collect_crashes()
         self._make_tree()
         self.conf = self.conf_dir / "httpd.conf"
         self.conf.write_text(self.render())
@@ -466,7 +514,7 @@ class Httpd:
         self.state.mkdir()
         self.state.chmod(0o777)
         for name in self.spec.app_dirs:
-            shutil.copytree(APP_DIR, self.htdocs / name)
+            shutil.copytree(self.spec.app_source or APP_DIR, self.htdocs / name)
         for rel, content in self.spec.files.items():
             path = self.htdocs / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -507,6 +555,7 @@ class Httpd:
             "IT_STATE": self.state, "IT_PORT": self.port, "IT_TLS_PORT": self.tls_port or 0,
             "IT_FPM_PORT": self.fpm.port if self.fpm else 0,
             "IT_BACKEND_PORT": self.backend.port if self.backend else 0,
+            **{f"IT_PORT_{name.upper()}": port for name, port in self.ports.items()},
         }
         php_handler = {
             "mod_php": "SetHandler application/x-httpd-php",
@@ -570,6 +619,7 @@ SetEnv CORS_TEST_STATE "{self.reached_log}"
     def start(self) -> "Httpd":
         self.proc = spawn([APACHE2, "-d", str(self.root), "-f", str(self.conf), "-DFOREGROUND"],
                           self.startup_log)
+        _running.add(self)
         try:
             self.wait_ready(START_TIMEOUT)
         except Exception as exc:
@@ -597,6 +647,9 @@ SetEnv CORS_TEST_STATE "{self.reached_log}"
     def stop(self, remove: bool = True) -> None:
         stop_process(self.proc, signal.SIGTERM)
         self.proc = None
+        if self in _running:
+            self.collect_crashes()
+            _running.discard(self)
         if remove and not KEEP_DIRS:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -637,6 +690,17 @@ SetEnv CORS_TEST_STATE "{self.reached_log}"
     def startup_output(self) -> str:
         """Everything httpd said at start-up: its stderr and the error log."""
         return tail(self.startup_log, 10_000) + "\n" + self.error_log()
+
+    def collect_crashes(self) -> None:
+        """Adds the crash lines logged since the last look to the reports."""
+        try:
+            with open(self.error_log_path, "rb") as f:
+                f.seek(self._crash_checked)
+                text = f.read().decode(errors="replace")
+        except FileNotFoundError:
+            return
+        self._crash_checked += len(text.encode(errors="replace"))
+        _crash_reports.extend(f"{self.root}: {line}" for line in crash_lines(text))
 
     def log_mark(self) -> int:
         try:
@@ -727,3 +791,71 @@ def assert_vary_unique(resp: Response) -> None:
 
 
 PREFLIGHT_VARY = ["origin", "access-control-request-method", "access-control-request-headers"]
+
+
+# ---------------------------------------------------------------- command line
+
+def serve(spec_file: Path, until_stdin_closes: bool = False) -> None:
+    """Starts the servers a JSON spec describes, prints one JSON line with their ports and
+    paths, and keeps them until SIGTERM, SIGINT or SIGHUP (or, with --stdin, the end of
+    standard input: a parent that dies takes its servers along); then stops every process
+    with its group. For suites that are not written in Python (browser,
+    demo):
+
+        {"spec": {ServerSpec fields}, "fpm": false}
+    """
+    wanted = json.loads(spec_file.read_text())
+    spec_fields = dict(wanted["spec"])
+    for key in ("modules", "app_dirs", "extra_ports"):
+        if key in spec_fields:
+            spec_fields[key] = tuple(spec_fields[key])
+    spec = ServerSpec(**spec_fields)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    fpm = PhpFpm().start() if spec.php == "fpm" else None
+    srv = None
+    try:
+        srv = Httpd(spec, fpm=fpm).start()
+        info = {"port": srv.port, "tls_port": srv.tls_port, "ports": srv.ports, "root": str(srv.root),
+                "htdocs": str(srv.htdocs), "error_log": str(srv.error_log_path), "pid": srv.proc.pid}
+        print(json.dumps(info), flush=True)
+
+        def watch_stdin():
+            try:
+                while os.read(0, 4096):
+                    pass
+            except OSError:
+                pass
+            stop.set()
+        if until_stdin_closes:
+            threading.Thread(target=watch_stdin, daemon=True).start()
+        while not stop.wait(0.2):
+            if srv.proc.poll() is not None:
+                print(f"harness: httpd exited\n{tail(srv.error_log_path)}", file=sys.stderr)
+                break
+    finally:
+        crashes = [] if srv is None else (srv.collect_crashes() or take_crash_reports())
+        if srv is not None:
+            srv.stop()
+        if fpm is not None:
+            fpm.stop()
+        for line in crashes:
+            print(f"harness: crash: {line}", file=sys.stderr)
+
+
+def main(argv: Sequence[str]) -> int:
+    if len(argv) in (2, 3) and argv[0] == "serve" and argv[2:] in ([], ["--stdin"]):
+        try:
+            serve(Path(argv[1]), until_stdin_closes=argv[2:] == ["--stdin"])
+        except Exception as exc:  # the caller reads stderr and the exit status
+            print(f"harness: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    print("usage: harness.py serve SPEC.json [--stdin]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
