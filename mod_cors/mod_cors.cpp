@@ -27,30 +27,59 @@ namespace {
 
 constexpr int kUnset = -1;
 constexpr const char* kFilterName = "CORS_HEADERS";
-constexpr std::size_t kLoggedOriginMax = 200;
+constexpr std::size_t kLoggedOriginMax = 200;        // bytes of an Origin value in a log line
+constexpr std::size_t kReasonDetailMax = 200;        // bytes of a method or header name in CORS_REASON
+
+// The On|Off directives: field, directive, default, help. The one place their defaults live:
+// the merge result (policy_of), the help strings (`apache2 -L`, which the docs check reads)
+// and the documentation check all come from here.
+#define CORS_FLAGS(X)                                                                              \
+    X(engine, "CORSEngine", Off, "handle CORS in this scope")                                     \
+    X(credentials, "CORSAllowCredentials", Off, "send Access-Control-Allow-Credentials: true")    \
+    X(private_network, "CORSAllowPrivateNetwork", Off,                                            \
+      "answer Access-Control-Request-Private-Network")                                            \
+    X(reject, "CORSReject", On, "refuse requests from origins not allowed with 403")              \
+    X(report_only, "CORSReportOnly", Off, "only log and set CORS_* variables, change nothing")    \
+    X(override_app, "CORSOverrideAppHeaders", On, "remove Access-Control-* headers the application set")
+#define CORS_DEFAULT_On 1
+#define CORS_DEFAULT_Off 0
 
 // Per-directory configuration. Plain data; the C++ objects it points to are owned
 // by the pool the directive was read with (a pool cleanup deletes them).
+// Every field is merged by merge_dir_config (the static_assert below keeps it so).
 struct DirConfig {
-    int engine;
+#define CORS_FLAG_FIELD(field, name, def, help) int field;  // kUnset, 0 or 1
+    CORS_FLAGS(CORS_FLAG_FIELD)
+#undef CORS_FLAG_FIELD
+    int max_age;            // kUnset: no Access-Control-Max-Age
+    int preflight;          // cors::PreflightMode; kUnset: Handle
     cors::OriginRules* origins;
     cors::PatternList* patterns;
-    cors::NameList* methods;
+    cors::NameList* methods;         // null: GET HEAD POST
     cors::NameList* allow_headers;
     cors::NameList* expose_headers;
-    int credentials;
-    int max_age;
-    int private_network;
-    int preflight;          // cors::PreflightMode
-    int reject;
-    int report_only;
-    int override_app;
     const char* where;      // "file:line" of the scope's first CORS directive
-    int registered;         // listed in g_scopes for the start-up checks
+    int registered;         // listed in g_scopes for the start-up checks (not merged)
 };
+
+#define CORS_INT_FIELDS(X) CORS_FLAGS(X) X(max_age, , , ) X(preflight, , , )
+#define CORS_POINTER_FIELDS(X) X(origins) X(patterns) X(methods) X(allow_headers) X(expose_headers) X(where)
+#define CORS_COUNT_INT(field, name, def, help) +1
+#define CORS_COUNT_POINTER(field) +1
+constexpr std::size_t kMergedInts = 0 CORS_INT_FIELDS(CORS_COUNT_INT);
+constexpr std::size_t kMergedPointers = 0 CORS_POINTER_FIELDS(CORS_COUNT_POINTER);
+static_assert(offsetof(DirConfig, registered) ==
+                  (kMergedInts * sizeof(int) + alignof(void*) - 1) / alignof(void*) * alignof(void*) +
+                      kMergedPointers * sizeof(void*),
+              "every DirConfig field before `registered` must be listed in CORS_INT_FIELDS or "
+              "CORS_POINTER_FIELDS, so that merge_dir_config merges it");
+
+// The value of a flag after the merge: set in some scope, or its default.
+int flag_or_default(int value, int def) noexcept { return value == kUnset ? def : value; }
 
 // The decision of one request, as the output filter needs it (pool strings).
 struct State {
+    const DirConfig* conf;  // the scope it was made in
     int action;             // cors::Action
     int report_only;        // decided and logged only; the response is left alone
     int override_app;
@@ -65,10 +94,6 @@ struct State {
     const char* kind;
     const char* origin;
     const char* reason;     // NULL when allowed
-};
-
-struct RequestNote {
-    const State* state;
 };
 
 // Scopes configured in the main configuration, for the warnings and the summary
@@ -115,22 +140,28 @@ const char* guarded(cmd_parms* cmd, Body&& body) noexcept {
 }
 
 cors::Policy policy_of(const DirConfig* c) noexcept {
+#define CORS_FLAG_VALUE(field, name, def, help) const bool field = flag_or_default(c->field, CORS_DEFAULT_##def) == 1;
+    CORS_FLAGS(CORS_FLAG_VALUE)
+#undef CORS_FLAG_VALUE
+    (void)engine;
     cors::Policy p;
     p.origins = c->origins;
     p.patterns = c->patterns;
     p.methods = c->methods;
     p.allow_headers = c->allow_headers;
     p.expose_headers = c->expose_headers;
-    p.credentials = c->credentials == 1;
+    p.credentials = credentials;
     p.max_age = c->max_age;
-    p.private_network = c->private_network == 1;
+    p.private_network = private_network;
     p.preflight = c->preflight == kUnset ? cors::PreflightMode::Handle
                                          : static_cast<cors::PreflightMode>(c->preflight);
-    p.reject = c->reject != 0;
-    p.report_only = c->report_only == 1;
-    p.override_app_headers = c->override_app != 0;
+    p.reject = reject;
+    p.report_only = report_only;
+    p.override_app_headers = override_app;
     return p;
 }
+
+bool engine_on(const DirConfig* c) noexcept { return c && flag_or_default(c->engine, CORS_DEFAULT_Off) == 1; }
 
 // Notes the scope for the start-up checks, and where it was configured.
 void touch_scope(cmd_parms* cmd, DirConfig* c) {
@@ -151,10 +182,11 @@ const char* check_scope(cmd_parms* cmd, DirConfig* c) {
 
 // ---------------------------------------------------------------- directives
 
+// httpd's ap_set_flag_slot sets the field; then the scope's checks run.
 extern "C" const char* set_flag(cmd_parms* cmd, void* dc, int on) {
     return guarded(cmd, [&]() -> const char* {
+        if (const char* error = ap_set_flag_slot(cmd, dc, on)) return error;
         auto* c = static_cast<DirConfig*>(dc);
-        *reinterpret_cast<int*>(reinterpret_cast<char*>(c) + reinterpret_cast<std::size_t>(cmd->info)) = on;
         touch_scope(cmd, c);
         return check_scope(cmd, c);
     });
@@ -225,13 +257,14 @@ extern "C" const char* set_preflight(cmd_parms* cmd, void* dc, const char* arg) 
     });
 }
 
-#define FLAG_OFFSET(field) reinterpret_cast<void*>(offsetof(DirConfig, field))
 // In C++ the command table needs the cast that C does implicitly.
 #define CMD_FUNC(fn) reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(fn))
+#define CORS_FLAG_DIRECTIVE(field, name, def, help)                                                   \
+    AP_INIT_FLAG(name, CMD_FUNC(set_flag), reinterpret_cast<void*>(offsetof(DirConfig, field)), OR_FILEINFO, \
+                 "On|Off: " help " (default " #def ")"),
 
 const command_rec cors_directives[] = {
-    AP_INIT_FLAG("CORSEngine", CMD_FUNC(set_flag), FLAG_OFFSET(engine), OR_FILEINFO,
-                 "On|Off: handle CORS in this scope (default Off)"),
+    CORS_FLAGS(CORS_FLAG_DIRECTIVE)
     AP_INIT_ITERATE("CORSAllowOrigin", CMD_FUNC(set_allow_origin), nullptr, OR_FILEINFO,
                     "Allowed origins: scheme://host[:port], scheme://*.domain[:port], scheme://host:*, *, null"),
     AP_INIT_TAKE1("CORSAllowOriginMatch", CMD_FUNC(set_allow_origin_match), nullptr, OR_FILEINFO,
@@ -242,54 +275,35 @@ const command_rec cors_directives[] = {
                     "Request headers a preflight may ask for, or * (Authorization must be named)"),
     AP_INIT_ITERATE("CORSExposeHeaders", CMD_FUNC(set_expose_headers), nullptr, OR_FILEINFO,
                     "Response headers scripts may read, or *"),
-    AP_INIT_FLAG("CORSAllowCredentials", CMD_FUNC(set_flag), FLAG_OFFSET(credentials), OR_FILEINFO,
-                 "On|Off: send Access-Control-Allow-Credentials: true (default Off)"),
     AP_INIT_TAKE1("CORSMaxAge", CMD_FUNC(set_max_age), nullptr, OR_FILEINFO,
-                  "Seconds a browser may cache a preflight answer, 0 to 86400"),
-    AP_INIT_FLAG("CORSAllowPrivateNetwork", CMD_FUNC(set_flag), FLAG_OFFSET(private_network), OR_FILEINFO,
-                 "On|Off: answer Access-Control-Request-Private-Network (default Off)"),
+                  "Seconds a browser may cache a preflight answer, 0 to 86400 (default unset: none sent)"),
     AP_INIT_TAKE1("CORSPreflight", CMD_FUNC(set_preflight), nullptr, OR_FILEINFO,
                   "Handle|Pass: answer preflights here, or pass allowed ones on (default Handle)"),
-    AP_INIT_FLAG("CORSReject", CMD_FUNC(set_flag), FLAG_OFFSET(reject), OR_FILEINFO,
-                 "On|Off: refuse requests from origins not allowed with 403 (default On)"),
-    AP_INIT_FLAG("CORSReportOnly", CMD_FUNC(set_flag), FLAG_OFFSET(report_only), OR_FILEINFO,
-                 "On|Off: only log and set CORS_* variables, change nothing (default Off)"),
-    AP_INIT_FLAG("CORSOverrideAppHeaders", CMD_FUNC(set_flag), FLAG_OFFSET(override_app), OR_FILEINFO,
-                 "On|Off: remove Access-Control-* headers the application set (default On)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
+#undef CORS_FLAG_DIRECTIVE
 
 // ------------------------------------------------------------- configuration
 
 extern "C" void* create_dir_config(apr_pool_t* p, char*) {
     auto* c = static_cast<DirConfig*>(apr_pcalloc(p, sizeof(DirConfig)));
-    c->engine = c->credentials = c->max_age = c->private_network = c->preflight = kUnset;
-    c->reject = c->report_only = c->override_app = kUnset;
+#define CORS_UNSET(field, name, def, help) c->field = kUnset;
+    CORS_INT_FIELDS(CORS_UNSET)
+#undef CORS_UNSET
     return c;
 }
 
+// Directive by directive: a value set in the inner scope wins, an unset one inherits.
 extern "C" void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) {
     auto* base = static_cast<DirConfig*>(base_v);
     auto* add = static_cast<DirConfig*>(add_v);
     auto* c = static_cast<DirConfig*>(apr_pcalloc(p, sizeof(DirConfig)));
-#define MERGE_VALUE(field) c->field = (add->field != kUnset) ? add->field : base->field
-#define MERGE_POINTER(field) c->field = add->field ? add->field : base->field
-    MERGE_VALUE(engine);
-    MERGE_POINTER(origins);
-    MERGE_POINTER(patterns);
-    MERGE_POINTER(methods);
-    MERGE_POINTER(allow_headers);
-    MERGE_POINTER(expose_headers);
-    MERGE_VALUE(credentials);
-    MERGE_VALUE(max_age);
-    MERGE_VALUE(private_network);
-    MERGE_VALUE(preflight);
-    MERGE_VALUE(reject);
-    MERGE_VALUE(report_only);
-    MERGE_VALUE(override_app);
-    MERGE_POINTER(where);
-#undef MERGE_VALUE
-#undef MERGE_POINTER
+#define CORS_MERGE_INT(field, name, def, help) c->field = add->field != kUnset ? add->field : base->field;
+#define CORS_MERGE_POINTER(field) c->field = add->field ? add->field : base->field;
+    CORS_INT_FIELDS(CORS_MERGE_INT)
+    CORS_POINTER_FIELDS(CORS_MERGE_POINTER)
+#undef CORS_MERGE_INT
+#undef CORS_MERGE_POINTER
     return c;
 }
 
@@ -306,42 +320,29 @@ void unset_access_control(apr_table_t* t) {
     for (const char* name : names) apr_table_unset(t, name);
 }
 
-// Adds each token of `value` not in `tokens` yet (case-insensitive).
-void add_vary_tokens(apr_pool_t* pool, std::vector<const char*>& tokens, const char* value) {
-    cors::for_each_list_element(value, [&](std::string_view token) {
-        for (const char* t : tokens)
-            if (cors::iequals(t, token)) return true;
-        tokens.push_back(apr_pstrmemdup(pool, token.data(), token.size()));
-        return true;
-    });
-}
-
-// One Vary line, in headers_out, with the application's tokens and ours, each once.
+// Folds every Vary line (the application's, mod_headers' "always" ones) and ours into one
+// line of headers_out before mod_cache stores the answer: mod_cache_disk and _socache key
+// a variant on the first Vary line only. httpd's fixup_vary removes repeated tokens when
+// the answer is sent; `Vary: *` already covers Origin.
 void merge_vary(request_rec* r, unsigned bits) {
-    const std::string_view ours = cors::vary_value(bits);  // a NUL-terminated literal
-    if (!apr_table_get(r->headers_out, "Vary") && !apr_table_get(r->err_headers_out, "Vary")) {
-        apr_table_setn(r->headers_out, "Vary", ours.data());
+    const char* app = apr_table_getm(r->pool, r->headers_out, "Vary");
+    const char* err = apr_table_getm(r->pool, r->err_headers_out, "Vary");
+    if (!app && !err) {
+        apr_table_setn(r->headers_out, "Vary", cors::vary_value(bits).data());  // a NUL-terminated literal
         return;
     }
-    std::vector<const char*> tokens;
-    auto collect = [](void* ctx, const char*, const char* value) -> int {
-        auto* pair = static_cast<std::pair<request_rec*, std::vector<const char*>*>*>(ctx);
-        add_vary_tokens(pair->first->pool, *pair->second, value);
-        return 1;
-    };
-    std::pair<request_rec*, std::vector<const char*>*> ctx{r, &tokens};
-    apr_table_do(collect, &ctx, r->headers_out, "Vary", nullptr);
-    apr_table_do(collect, &ctx, r->err_headers_out, "Vary", nullptr);
-    add_vary_tokens(r->pool, tokens, ours.data());
-    bool star = false;
-    std::string joined;
-    for (const char* t : tokens) {
-        star = star || !strcmp(t, "*");
-        if (!joined.empty()) joined += ", ";
-        joined += t;
+    const char* joined = app && err ? apr_pstrcat(r->pool, app, ", ", err, nullptr) : app ? app : err;
+    if (err) apr_table_unset(r->err_headers_out, "Vary");
+    if (ap_find_token(r->pool, joined, "*")) {
+        apr_table_setn(r->headers_out, "Vary", "*");
+        return;
     }
-    apr_table_unset(r->err_headers_out, "Vary");
-    apr_table_set(r->headers_out, "Vary", star ? "*" : joined.c_str());
+    for (unsigned bit = 1; bit <= bits; bit <<= 1) {
+        const char* token = cors::vary_value(bits & bit).data();
+        if ((bits & bit) && !ap_find_token(r->pool, joined, token))
+            joined = apr_pstrcat(r->pool, joined, ", ", token, nullptr);
+    }
+    apr_table_setn(r->headers_out, "Vary", joined);
 }
 
 // Sets the decision's headers on the response being sent.
@@ -379,37 +380,62 @@ extern "C" apr_status_t headers_filter(ap_filter_t* f, apr_bucket_brigade* bb) {
 
 // ------------------------------------------------------------------ requests
 
-RequestNote* note_of(const request_rec* r) {
-    return static_cast<RequestNote*>(ap_get_module_config(r->request_config, &cors_module));
+const DirConfig* dir_config(const request_rec* r) {
+    return static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config, &cors_module));
 }
 
-void set_note(request_rec* r, const State* state) {
-    auto* note = static_cast<RequestNote*>(apr_pcalloc(r->pool, sizeof(RequestNote)));
-    note->state = state;
-    ap_set_module_config(r->request_config, &cors_module, note);
+// The decision of a request, kept in its request_config.
+State* state_of(const request_rec* r) {
+    return static_cast<State*>(ap_get_module_config(r->request_config, &cors_module));
 }
+
+void set_state(request_rec* r, State* state) { ap_set_module_config(r->request_config, &cors_module, state); }
 
 const char* pool_copy(apr_pool_t* p, std::string_view v) {
     return v.empty() ? nullptr : apr_pstrmemdup(p, v.data(), v.size());
 }
 
-// The Host the request was sent to; without a Host header, the name and port it reached.
+// httpd answers some requests it could not read (400, 408, 413, 414, 431) with fields
+// still NULL: every string the glue reads goes through this.
+const char* or_empty(const char* s) noexcept { return s ? s : ""; }
+const char* or_dash(const char* s) noexcept { return s ? s : "-"; }
+
+// The request's own origin, host part: the Host it was sent to. With an explicit scheme
+// in ServerName (https://host[:port], behind a TLS-terminating proxy) the port is
+// ServerName's; without a Host header, the name and port the request reached.
 const char* request_host(request_rec* r) {
     const char* host = apr_table_get(r->headers_in, "Host");
+    if (host && r->server->server_scheme && r->hostname) {
+        const unsigned port = r->server->port ? r->server->port : apr_uri_port_of_scheme(r->server->server_scheme);
+        return apr_psprintf(r->pool, strchr(r->hostname, ':') ? "[%s]:%u" : "%s:%u", r->hostname, port);
+    }
     if (host) return host;
     if (!r->hostname) return "";
     return apr_psprintf(r->pool, "%s:%u", r->hostname, static_cast<unsigned>(r->connection->local_addr->port));
 }
 
+// The first Origin line and how many there are (a module or HTTP/2 may keep them apart;
+// HTTP/1 lines arrive joined with ", ", which no origin is).
+struct OriginLines {
+    const char* first = nullptr;
+    int count = 0;
+};
+
+int count_origin_line(void* ctx, const char*, const char* value) {
+    auto* lines = static_cast<OriginLines*>(ctx);
+    if (!lines->count++) lines->first = value;
+    return 1;
+}
+
 cors::Request request_view(request_rec* r) {
     cors::Request q;
-    q.method = r->method;
-    // httpd joins repeated Origin lines into one value (", "), which no origin is.
-    const char* origin = apr_table_get(r->headers_in, "Origin");
-    q.has_origin = origin != nullptr;
-    if (!origin) return q;
-    q.origin = origin;
-    q.origin_count = 1;
+    q.method = or_empty(r->method);
+    OriginLines origin;
+    apr_table_do(count_origin_line, &origin, r->headers_in, "Origin", nullptr);
+    q.has_origin = origin.count > 0;
+    if (!q.has_origin) return q;
+    q.origin = or_empty(origin.first);
+    q.origin_count = origin.count;
     q.scheme = ap_http_scheme(r);
     q.host = request_host(r);
     if (r->method_number != M_OPTIONS) return q;  // the rest only matters to a preflight
@@ -423,8 +449,10 @@ cors::Request request_view(request_rec* r) {
     return q;
 }
 
-State* make_state(request_rec* r, const cors::Policy& policy, const cors::Request& q, const cors::Decision& d) {
+State* make_state(request_rec* r, const DirConfig* conf, const cors::Policy& policy, const cors::Request& q,
+                  const cors::Decision& d) {
     auto* s = static_cast<State*>(apr_pcalloc(r->pool, sizeof(State)));
+    s->conf = conf;
     s->action = static_cast<int>(d.action);
     s->report_only = policy.report_only;
     s->override_app = policy.override_app_headers;
@@ -443,7 +471,7 @@ State* make_state(request_rec* r, const cors::Policy& policy, const cors::Reques
                         ? d.reason
                         : apr_pstrcat(r->pool, d.reason, ": ",
                                       apr_pstrmemdup(r->pool, d.reason_detail.data(),
-                                                     std::min<std::size_t>(d.reason_detail.size(), kLoggedOriginMax)),
+                                                     std::min(d.reason_detail.size(), kReasonDetailMax)),
                                       nullptr);
     return s;
 }
@@ -455,11 +483,9 @@ void set_environment(request_rec* r, const State* s) {
     if (s->reason) apr_table_setn(r->subprocess_env, "CORS_REASON", s->reason);
 }
 
-const char* logged_origin(request_rec* r, const State* s) {
-    if (!s->origin) return "-";
-    std::string_view o(s->origin);
-    if (o.size() > kLoggedOriginMax) o = o.substr(0, kLoggedOriginMax);
-    return ap_escape_logitem(r->pool, apr_pstrmemdup(r->pool, o.data(), o.size()));
+void unset_environment(request_rec* r) {
+    for (const char* name : {"CORS_REQUEST", "CORS_ORIGIN", "CORS_ALLOWED", "CORS_REASON"})
+        apr_table_unset(r->subprocess_env, name);
 }
 
 const char* action_name(const State* s) {
@@ -472,73 +498,64 @@ const char* action_name(const State* s) {
     return s->reason ? "not allowed, passed on without CORS headers" : "allowed";
 }
 
+// One line per decision. httpd escapes error-log lines itself; the values are only capped.
 void log_decision(request_rec* r, const State* s) {
-    if (!APLOG_R_IS_LEVEL(r, s->reason ? APLOG_INFO : APLOG_DEBUG)) return;  // skip the escaping
+    const int level = s->reason ? APLOG_INFO : APLOG_DEBUG;
+    if (!APLOG_R_IS_LEVEL(r, level)) return;
+    const char* method = or_dash(r->method);
+    const char* uri = or_dash(r->uri);
     if (!s->origin) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s %s: no Origin header, not a CORS request", r->method,
-                      ap_escape_logitem(r->pool, r->uri));
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s %s: no Origin header, not a CORS request", method, uri);
         return;
     }
-    const char* origin = logged_origin(r, s);
-    const char* action = action_name(s);
-    if (s->reason) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s %s: %s request from origin '%s' %s: %s", r->method,
-                      ap_escape_logitem(r->pool, r->uri), s->kind, origin, action, s->reason);
-    } else {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s %s: %s request from origin '%s' %s", r->method,
-                      ap_escape_logitem(r->pool, r->uri), s->kind, origin, action);
-    }
-}
-
-const State* decide_in_scope(request_rec* r);
-
-// A subrequest shares its main request's decision; an internal redirect (ErrorDocument,
-// ...) keeps the first request's, made late (headers only) when the first request
-// was answered before header_parser. True when `r` is one of those.
-bool inherit_decision(request_rec* r) {
-    if (r->main) {
-        if (RequestNote* main_note = note_of(r->main)) set_note(r, main_note->state);
-        return true;
-    }
-    if (!r->prev) return false;
-    request_rec* first = r->prev;
-    const State* s = nullptr;
-    for (request_rec* q = r->prev; q && !s; q = q->prev) {
-        if (RequestNote* note = note_of(q)) s = note->state;
-        first = q;
-    }
-    if (!s) s = decide_in_scope(first);
-    if (s) {
-        set_note(r, s);
-        set_environment(r, s);
-    }
-    return true;
+    const int origin_length = static_cast<int>(std::min(strlen(s->origin), kLoggedOriginMax));
+    ap_log_rerror(APLOG_MARK, level, 0, r, "%s %s: %s request from origin '%.*s' %s%s%s", method, uri, s->kind,
+                  origin_length, s->origin, action_name(s), s->reason ? ": " : "", s->reason ? s->reason : "");
 }
 
 // Decides in the request's scope, sets CORS_* and logs. Null when CORSEngine is not On.
-const State* decide_in_scope(request_rec* r) {
-    const auto* conf = static_cast<const DirConfig*>(ap_get_module_config(r->per_dir_config, &cors_module));
-    if (!conf || conf->engine != 1) return nullptr;
+State* decide_in_scope(request_rec* r) {
+    const DirConfig* conf = dir_config(r);
+    if (!engine_on(conf)) return nullptr;
     const cors::Policy policy = policy_of(conf);
     const cors::Request q = request_view(r);
     cors::Decision d;
     cors::decide(policy, q, d);
-    State* s = make_state(r, policy, q, d);
+    State* s = make_state(r, conf, policy, q, d);
     set_environment(r, s);
     log_decision(r, s);
-    set_note(r, s);
+    set_state(r, s);
     return s;
 }
 
-// Classifies and decides, before authentication: answers preflights, refuses strangers.
-int decide_request(request_rec* r) {
-    if (inherit_decision(r)) return DECLINED;
-    const State* s = decide_in_scope(r);
+// An ErrorDocument page: httpd redirects internally with the failed request's status.
+bool is_error_document(const request_rec* r) { return r->prev && ap_is_HTTP_ERROR(r->status); }
+
+// An ErrorDocument page keeps the decision of the request that failed; when that one was
+// answered before header_parser (a Redirect in <Location>, a 414), it is made now, for
+// the headers only.
+State* inherited_decision(request_rec* r) {
+    request_rec* first = r;
+    State* s = nullptr;
+    for (request_rec* q = r->prev; q && !s; q = q->prev) {
+        s = state_of(q);
+        first = q;
+    }
+    if (!s && first != r) s = decide_in_scope(first);
+    if (s) {
+        set_state(r, s);
+        set_environment(r, s);
+    }
+    return s;
+}
+
+// Acts on a decision made before the handler: answers a preflight, refuses a stranger.
+int act_on(request_rec* r, const State* s) {
     if (!s || s->report_only) return DECLINED;
     switch (static_cast<cors::Action>(s->action)) {
         case cors::Action::AnswerPreflight:
-            // Answered here, before authentication; the filters a handler would get
-            // (ours, mod_headers' "Header always" ...) still shape the 204.
+            // Answered here; the filters a handler would get (ours, mod_headers'
+            // "Header always" ...) still shape the 204.
             r->status = HTTP_NO_CONTENT;
             ap_run_insert_filter(r);
             return DONE;
@@ -550,15 +567,50 @@ int decide_request(request_rec* r) {
     return DECLINED;
 }
 
-extern "C" int header_parser(request_rec* r) {
+template <class Body>
+int guarded_hook(request_rec* r, Body&& body) noexcept {
     try {
-        return decide_request(r);
+        return body();
     } catch (const std::exception& e) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CORS decision failed: %s", e.what());
     } catch (...) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CORS decision failed");
     }
     return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+// After the per-directory merge, before authentication: a preflight gets its 204 even
+// where the actual request needs a login. Subrequests decide nothing (their main request
+// does); an internal redirect other than an ErrorDocument (a front controller's
+// RewriteRule, mod_actions) is decided in its target's scope.
+extern "C" int header_parser(request_rec* r) {
+    return guarded_hook(r, [&] {
+        if (r->main) return DECLINED;
+        if (is_error_document(r)) {
+            inherited_decision(r);
+            return DECLINED;
+        }
+        return act_on(r, decide_in_scope(r));
+    });
+}
+
+// The last fixup, after mod_dir's (DirectoryIndex moves the request into the index
+// file's scope, with ap_internal_fast_redirect): decided again where the scope changed.
+// A per-directory RewriteRule's target is decided by its own header_parser.
+extern "C" int fixups(request_rec* r) {
+    return guarded_hook(r, [&] {
+        if (r->main || is_error_document(r)) return DECLINED;
+        const State* s = state_of(r);
+        const DirConfig* conf = dir_config(r);
+        if (s ? s->conf == conf : !engine_on(conf)) return DECLINED;
+        if (r->handler && !strcmp(r->handler, "redirect-handler")) return DECLINED;
+        if (s && !engine_on(conf)) {
+            set_state(r, nullptr);
+            unset_environment(r);
+            return DECLINED;
+        }
+        return act_on(r, decide_in_scope(r));
+    });
 }
 
 bool has_headers_filter(const request_rec* r) {
@@ -570,16 +622,17 @@ bool has_headers_filter(const request_rec* r) {
 // Adds the headers filter for the response about to be made: the handler's, or an
 // error page (whose chain httpd starts afresh).
 extern "C" void insert_filter(request_rec* r) {
-    RequestNote* note = note_of(r);
-    if (!note || r->main || note->state->report_only || has_headers_filter(r)) return;
-    ap_add_output_filter_handle(g_headers_filter, const_cast<State*>(note->state), r, r->connection);
+    State* s = state_of(r);
+    if (!s || r->main || s->report_only || has_headers_filter(r)) return;
+    ap_add_output_filter_handle(g_headers_filter, s, r, r->connection);
 }
 
-// An error or redirect made before header_parser ran (a Redirect in <Location>)
-// has no decision yet: decide now, for the headers only; it refuses nothing.
+// An error page. The request that failed may have been answered before header_parser
+// (a Redirect in <Location>, or a request httpd could not read: 400, 414, ...): decide
+// now, for the headers only; it refuses nothing.
 extern "C" void insert_error_filter(request_rec* r) {
     try {
-        if (!note_of(r) && !inherit_decision(r)) decide_in_scope(r);
+        if (!state_of(r) && !r->main && !(r->prev && inherited_decision(r))) decide_in_scope(r);
         insert_filter(r);
     } catch (...) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "could not decide on the CORS headers");
@@ -621,7 +674,7 @@ void check_scopes(server_rec* s, bool summaries) {
         cors::check_policy(policy_of(c), errors, warnings);
         for (const std::string& w : warnings)
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s (scope at %s)", w.c_str(), c->where);
-        if (summaries && c->engine == 1)
+        if (summaries && engine_on(c))
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "CORS enabled at %s: %s", c->where, summary(c).c_str());
     }
 }
@@ -656,12 +709,14 @@ extern "C" void register_hooks(apr_pool_t*) {
     ap_hook_check_config(check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_header_parser(header_parser, nullptr, nullptr, APR_HOOK_MIDDLE);
-    ap_hook_insert_filter(insert_filter, nullptr, nullptr, APR_HOOK_LAST);
-    ap_hook_insert_error_filter(insert_error_filter, nullptr, nullptr, APR_HOOK_LAST);
-    // After mod_headers' and mod_deflate's filters (AP_FTYPE_CONTENT_SET, +1), so that
-    // their Access-Control-* and Vary lines are seen; before the protocol filters.
-    g_headers_filter = ap_register_output_filter(kFilterName, headers_filter, nullptr,
-                                                 static_cast<ap_filter_type>(AP_FTYPE_CONTENT_SET + 5));
+    ap_hook_fixups(fixups, nullptr, nullptr, APR_HOOK_REALLY_LAST);
+    ap_hook_insert_filter(insert_filter, nullptr, nullptr, APR_HOOK_REALLY_LAST);
+    ap_hook_insert_error_filter(insert_error_filter, nullptr, nullptr, APR_HOOK_REALLY_LAST);
+    // AP_FTYPE_CONTENT_SET, inserted after mod_headers' filter of the same type (its
+    // insert_filter hook is LAST): its Access-Control-* and Vary lines are seen. Before
+    // mod_cache's CACHE_SAVE (CONTENT_SET + 1), so that what a cache stores carries our
+    // headers; mod_deflate and mod_brotli, where they come after, merge their Vary into ours.
+    g_headers_filter = ap_register_output_filter(kFilterName, headers_filter, nullptr, AP_FTYPE_CONTENT_SET);
 }
 
 }  // namespace
