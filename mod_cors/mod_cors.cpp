@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/decision.hpp"
+#include "status.hpp"
 
 extern "C" module AP_MODULE_DECLARE_DATA cors_module;
 APLOG_USE_MODULE(cors);
@@ -40,7 +41,8 @@ constexpr std::size_t kReasonDetailMax = 200;        // bytes of a method or hea
       "answer Access-Control-Request-Private-Network")                                            \
     X(reject, "CORSReject", On, "refuse requests from origins not allowed with 403")              \
     X(report_only, "CORSReportOnly", Off, "only log and set CORS_* variables, change nothing")    \
-    X(override_app, "CORSOverrideAppHeaders", On, "remove Access-Control-* headers the application set")
+    X(override_app, "CORSOverrideAppHeaders", On, "remove Access-Control-* headers the application set") \
+    X(debug_header, "CORSDebugHeader", Off, "send CORS-Reason: <reason> on answers the policy refuses")
 #define CORS_DEFAULT_On 1
 #define CORS_DEFAULT_Off 0
 
@@ -144,6 +146,7 @@ cors::Policy policy_of(const DirConfig* c) noexcept {
     CORS_FLAGS(CORS_FLAG_VALUE)
 #undef CORS_FLAG_VALUE
     (void)engine;
+    (void)debug_header;  // not policy: apply_headers reads it
     cors::Policy p;
     p.origins = c->origins;
     p.patterns = c->patterns;
@@ -276,7 +279,7 @@ const command_rec cors_directives[] = {
     AP_INIT_ITERATE("CORSExposeHeaders", CMD_FUNC(set_expose_headers), nullptr, OR_FILEINFO,
                     "Response headers scripts may read, or *"),
     AP_INIT_TAKE1("CORSMaxAge", CMD_FUNC(set_max_age), nullptr, OR_FILEINFO,
-                  "Seconds a browser may cache a preflight answer, 0 to 86400 (default unset: none sent)"),
+                  "Seconds a browser may cache a preflight answer, 0 to 86400 (default none: no header)"),
     AP_INIT_TAKE1("CORSPreflight", CMD_FUNC(set_preflight), nullptr, OR_FILEINFO,
                   "Handle|Pass: answer preflights here, or pass allowed ones on (default Handle)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
@@ -366,6 +369,9 @@ void apply_headers(request_rec* r, const State* s) {
     set("Access-Control-Max-Age", s->max_age);
     set("Access-Control-Allow-Private-Network", s->allow_private_network);
     if (s->vary) merge_vary(r, s->vary);
+    // CORSDebugHeader On: the reason, for the web developer's network panel.
+    if (s->reason && !s->report_only && flag_or_default(s->conf->debug_header, CORS_DEFAULT_Off) == 1)
+        apr_table_setn(r->headers_out, "CORS-Reason", s->reason);
 }
 
 extern "C" apr_status_t headers_filter(ap_filter_t* f, apr_bucket_brigade* bb) {
@@ -692,8 +698,9 @@ extern "C" int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s
 }
 
 // At a real start, into the error log.
-extern "C" int post_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
+extern "C" int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
+    cors_status::init(pconf, s);  // the counters in server-status, when mod_status is loaded
     try {
         check_scopes(s, true);
     } catch (const std::exception& e) {
@@ -704,7 +711,19 @@ extern "C" int post_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s)
     return OK;
 }
 
-extern "C" void register_hooks(apr_pool_t*) {
+// The counters in server-status (status.cpp): the final decision of each request, counted
+// once when the request is logged (subrequests are not; an ErrorDocument page or an
+// internal redirect is part of the request it serves).
+extern "C" int log_transaction(request_rec* r) {
+    if (!cors_status::enabled()) return DECLINED;
+    const request_rec* last = r;
+    while (last->next) last = last->next;
+    if (const State* s = state_of(last)) cors_status::count(r, s->kind, s->reason, s->report_only, s->origin);
+    return DECLINED;
+}
+
+extern "C" void register_hooks(apr_pool_t* p) {
+    cors_status::register_hooks(p);
     ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
@@ -712,6 +731,7 @@ extern "C" void register_hooks(apr_pool_t*) {
     ap_hook_fixups(fixups, nullptr, nullptr, APR_HOOK_REALLY_LAST);
     ap_hook_insert_filter(insert_filter, nullptr, nullptr, APR_HOOK_REALLY_LAST);
     ap_hook_insert_error_filter(insert_error_filter, nullptr, nullptr, APR_HOOK_REALLY_LAST);
+    ap_hook_log_transaction(log_transaction, nullptr, nullptr, APR_HOOK_MIDDLE);
     // AP_FTYPE_CONTENT_SET, inserted after mod_headers' filter of the same type (its
     // insert_filter hook is LAST): its Access-Control-* and Vary lines are seen. Before
     // mod_cache's CACHE_SAVE (CONTENT_SET + 1), so that what a cache stores carries our

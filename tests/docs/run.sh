@@ -4,9 +4,9 @@
 # - every conf/examples file passes "apache2 -t" with BUILD_DIR/mod_cors.so and
 #   starts without a mod_cors warning; the .htaccess example works in a live httpd;
 # - conf/cors.load and conf/cors.conf (its commented example too) pass "apache2 -t";
-# - each directive of the command table (AP_INIT_* in mod_cors/mod_cors.cpp) has
-#   its section in docs/mod_cors.md and is used in a conf example, and every
-#   documented directive is in the table;
+# - each directive of the command table (as `apache2 -L` lists it) has its section
+#   in docs/mod_cors.md, with the override class and the default the module gives
+#   it, and is used in a conf example, and every documented directive is in the table;
 # - the README's first lines name ./bootstrap demo and ./bootstrap test;
 # - relative links in README.md and docs/*.md lead to existing files and headings.
 # Prints "ok"/"FAIL" per check, then "N passed, M failed" as the last line.
@@ -177,13 +177,24 @@ syntax_check "conf/cors.conf (its example uncommented)" "$config"
 
 # ------------------------------------------------------------ the directives
 
-mapfile -t table < <(grep -oE 'AP_INIT_[A-Z0-9_]+\("[^"]+"' mod_cors/mod_cors.cpp | sed -E 's/.*\("//; s/"$//')
+# The command table as httpd sees it: `apache2 -L` with the module loaded lists each
+# directive, its help text (which ends with "(default X)" where there is a default: the
+# module's one table of defaults) and where it is allowed.
+listing_conf=$work/listing.conf
+write_config "$listing_conf" ""
+listing=$("$apache2" -f "$listing_conf" -L 2>&1)
+mapfile -t table < <(grep -oE '^CORS[A-Za-z]+ \(mod_cors' <<<"$listing" | awk '{print $1}')
 mapfile -t documented < <(grep -E '^## [A-Za-z]+ Directive$' "$manual" | awk '{print $2}')
 if ((${#table[@]})); then
-    pass "command table parsed (${#table[@]} directives)"
+    pass "command table listed by apache2 -L (${#table[@]} directives)"
 else
-    fail "command table parsed" "no AP_INIT_* line in mod_cors/mod_cors.cpp"
+    fail "command table listed by apache2 -L" "${listing:-no output}"
 fi
+
+# The lines apache2 -L prints for directive $1: its help, then where it is allowed.
+listing_of() {
+    awk -v head="$1 (mod_cors.cpp)" '$0 == head { on = 1; next } on && /^[^\t]/ { exit } on' <<<"$listing"
+}
 
 # What the "## NAME Directive" section of the manual lacks, one item a line:
 # a row of the summary table, the override class $2, an example.
@@ -206,24 +217,29 @@ section_gaps() {
         }' "$manual"
 }
 
-# The override class the manual must show, from the command table's req_override.
-source_text=$(<mod_cors/mod_cors.cpp)
+# The override class the manual must show, from what apache2 -L says of the directive.
 override_of() {
-    local line
-    line=$(grep -E "AP_INIT_[A-Z0-9_]+\(\"$1\"" <<<"$source_text")
-    case $line in
-        *OR_FILEINFO*) echo FileInfo ;;
-        *OR_AUTHCFG*) echo AuthConfig ;;
-        *OR_OPTIONS*) echo Options ;;
-        *OR_INDEXES*) echo Indexes ;;
-        *OR_LIMIT*) echo Limit ;;
-        *) echo "Not applicable" ;;
-    esac
+    local where
+    where=$(listing_of "$1")
+    if [[ $where =~ AllowOverride\ includes\ ([A-Za-z]+) ]]; then echo "${BASH_REMATCH[1]}"
+    else echo "Not applicable"; fi
+}
+
+# The default in the help text, "(default X)", must stand in the manual's Default row.
+default_gap() {
+    local help default row
+    help=$(listing_of "$1" | head -n 1)
+    [[ $help =~ \(default\ ([^\)]+)\) ]] || return 0
+    default=${BASH_REMATCH[1]}
+    default=${default%%:*}
+    row=$(awk -v head="## $1 Directive" '$0 == head { on = 1; next } on && /^## / { exit }
+                                         on && /^\| \*\*Default:\*\*/ { print; exit }' "$manual")
+    [[ ${row,,} == *"${default,,}"* ]] || echo "the Default row '${row}' does not say '${default}' (the module's default)"
 }
 
 example_text=$(cat "${examples[@]}")
 for name in "${table[@]}"; do
-    mapfile -t gaps < <(section_gaps "$name" "$(override_of "$name")")
+    mapfile -t gaps < <(section_gaps "$name" "$(override_of "$name")"; default_gap "$name")
     ((${#gaps[@]} == 0))
     record "$name documented in $manual" $? "${gaps[@]}"
     if [[ $example_text =~ (^|$'\n')[[:space:]]*$name([[:space:]]|$) ]]; then
