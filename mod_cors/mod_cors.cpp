@@ -348,6 +348,15 @@ void merge_vary(request_rec* r, unsigned bits) {
     apr_table_setn(r->headers_out, "Vary", joined);
 }
 
+// CORS-Reason's value: the reason, whose detail comes from the request (a method that is
+// not a token), with every byte but visible ASCII and space replaced by '?'.
+const char* reason_header(apr_pool_t* p, const char* reason) {
+    char* v = apr_pstrdup(p, reason);
+    for (char* c = v; *c; ++c)
+        if (static_cast<unsigned char>(*c) < 0x20 || static_cast<unsigned char>(*c) > 0x7e) *c = '?';
+    return v;
+}
+
 // Sets the decision's headers on the response being sent.
 void apply_headers(request_rec* r, const State* s) {
     if (s->override_app) {
@@ -371,7 +380,7 @@ void apply_headers(request_rec* r, const State* s) {
     if (s->vary) merge_vary(r, s->vary);
     // CORSDebugHeader On: the reason, for the web developer's network panel.
     if (s->reason && !s->report_only && flag_or_default(s->conf->debug_header, CORS_DEFAULT_Off) == 1)
-        apr_table_setn(r->headers_out, "CORS-Reason", s->reason);
+        apr_table_setn(r->headers_out, "CORS-Reason", reason_header(r->pool, s->reason));
 }
 
 extern "C" apr_status_t headers_filter(ap_filter_t* f, apr_bucket_brigade* bb) {
@@ -731,7 +740,8 @@ extern "C" void register_hooks(apr_pool_t* p) {
     ap_hook_fixups(fixups, nullptr, nullptr, APR_HOOK_REALLY_LAST);
     ap_hook_insert_filter(insert_filter, nullptr, nullptr, APR_HOOK_REALLY_LAST);
     ap_hook_insert_error_filter(insert_error_filter, nullptr, nullptr, APR_HOOK_REALLY_LAST);
-    ap_hook_log_transaction(log_transaction, nullptr, nullptr, APR_HOOK_MIDDLE);
+    // Before mod_log_config's: once a request is in the access log, it is counted.
+    ap_hook_log_transaction(log_transaction, nullptr, nullptr, APR_HOOK_FIRST);
     // AP_FTYPE_CONTENT_SET, inserted after mod_headers' filter of the same type (its
     // insert_filter hook is LAST): its Access-Control-* and Vary lines are seen. Before
     // mod_cache's CACHE_SAVE (CONTENT_SET + 1), so that what a cache stores carries our
