@@ -1,16 +1,22 @@
-// mod_cors end-to-end in a real browser: Debian's chromium, headless, driven by playwright-core.
+// mod_cors end-to-end in two real browser engines: Debian's chromium (playwright-core) and
+// Debian's firefox-esr (puppeteer-core over WebDriver BiDi), both headless.
 //
 //   node run.mjs --module build/mod_cors.so --out build/browser
 //
-// Starts the servers (lib/servers.mjs), runs every scenario (scenarios.mjs) against mod_cors and
-// the control group against the mod_headers recipe, writes results.json, results.html and a
-// screenshot of the results page (results.png) into --out, and prints as its last line
-// "N passed, M failed".
+// Asks the harness for the servers (lib/servers.mjs), starts `make demo` (lib/demo.mjs), runs
+// every scenario (scenarios.mjs) in each engine (lib/engines.mjs) against mod_cors and the
+// control group against the mod_headers recipe, opens the demo's partner and stranger pages in
+// each engine, and writes into --out: results.json, results.html, results-ENGINE.png and
+// demo-{partner,stranger}-ENGINE.png. Prints "ENGINE: N passed, M failed" per engine, then, as
+// its last line, the total "N passed, M failed".
+//
+// BROWSER_ENGINES=chromium,firefox (default both), BROWSER_ONLY=regex (scenario ids),
+// BROWSER_DEMO=0 (skip the demo pages), BROWSER_KEEP=1 (keep the servers' directories).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { startServers, hits, killAll } from './lib/servers.mjs';
+import { launch } from './lib/engines.mjs';
+import { startDemo, killDemo } from './lib/demo.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
@@ -19,20 +25,25 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
 }, []));
 const MODULE = path.resolve(args.module || 'build/mod_cors.so');
 const OUT = path.resolve(args.out || 'build/browser');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ENGINES = (process.env.BROWSER_ENGINES || 'chromium,firefox').split(',').map((s) => s.trim()).filter(Boolean);
 const ONLY = process.env.BROWSER_ONLY ? new RegExp(process.env.BROWSER_ONLY) : null;
+const WITH_DEMO = process.env.BROWSER_DEMO !== '0' && !ONLY;
+const KEEP = process.env.BROWSER_KEEP === '1';
 const SCENARIO_TIMEOUT = 20000;
 const START = Date.now();
+// The host names of the test world; every one resolves to 127.0.0.1 in both engines.
+const HOSTS = ['*.partner.test', '*.evil.test', 'api.test'];
 
-let passed = 0, failed = 0, number = 0;
 const results = [];
-function report(name, problems, extra) {
+const counts = Object.fromEntries([...ENGINES, 'suite'].map((e) => [e, { passed: 0, failed: 0 }]));
+let number = 0;
+function report(engine, name, problems, extra = {}) {
   number += 1;
   const ok = problems.length === 0;
-  if (ok) passed += 1; else failed += 1;
-  console.log(`${ok ? 'ok' : 'not ok'} ${number} - ${name}`);
+  counts[engine][ok ? 'passed' : 'failed'] += 1;
+  console.log(`${ok ? 'ok' : 'not ok'} ${number} - ${engine}: ${name}`);
   for (const p of problems) console.log(`  # ${p}`);
-  results.push({ name, ok, problems, ...extra });
+  results.push({ engine, name, ok, problems, ...extra });
 }
 
 function withTimeout(promise, ms, what) {
@@ -51,67 +62,45 @@ function summary(o) {
   return `resolved ${o.status}${o.type ? ' (' + o.type + ')' : ''}: ${body}`;
 }
 
-function fail(msg) {
-  console.log(`not ok - ${msg}`);
-  console.log(`${passed} passed, ${failed + 1} failed`);
+function totals() {
+  for (const e of ENGINES) console.log(`${e}: ${counts[e].passed} passed, ${counts[e].failed} failed`);
+  const all = Object.values(counts).reduce((a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed }), { passed: 0, failed: 0 });
+  if (counts.suite.passed + counts.suite.failed) console.log(`# suite checks: ${counts.suite.passed} passed, ${counts.suite.failed} failed`);
+  console.log(`# ${((Date.now() - START) / 1000).toFixed(1)} s`);
+  console.log(`${all.passed} passed, ${all.failed} failed`);
+  return all;
+}
+
+if (!fs.existsSync(MODULE)) {
+  console.log(`not ok - mod_cors.so not found: ${MODULE} (run make first)`);
+  console.log('0 passed, 1 failed');
   process.exit(1);
 }
-
-if (!fs.existsSync(MODULE)) fail(`mod_cors.so not found: ${MODULE} (run make first)`);
-if (!fs.existsSync(CHROMIUM)) fail(`${CHROMIUM} not found (tests/browser/run.sh installs Debian's chromium)`);
 fs.mkdirSync(OUT, { recursive: true });
 
-let servers = null, browser = null, userDataDir = null;
-async function cleanup() {
-  try { if (browser) await withTimeout(browser.close(), 10000, 'closing chromium'); } catch { /* killed below */ }
-  if (servers) await servers.stop();
-  if (userDataDir) removeDir(userDataDir);
-}
-process.on('exit', () => killAll({ keep: true }));  // last resort: no httpd outlives the suite
-function removeDir(dir) {
-  try { fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); } catch { /* best effort */ }
-}
+let servers = null, demo = null;
+const engines = [];
 let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => {
+  process.on(sig, () => {
     if (stopping) return;
     stopping = true;
     console.log(`# ${sig}: stopping`);
-    killAll({ keep: process.env.BROWSER_KEEP === '1' });
-    try { if (browser) await withTimeout(browser.close(), 5000, 'closing chromium'); } catch { /* killed at exit */ }
-    if (userDataDir) removeDir(userDataDir);
-    process.exit(130);
+    for (const e of engines) e.kill();
+    killAll();
+    killDemo();
+    setTimeout(() => process.exit(130), 500);
   });
 }
+process.on('exit', () => { killAll(); killDemo(); });  // last resort: no server outlives the suite
 
-try {
-  servers = await startServers({ module: MODULE, keep: process.env.BROWSER_KEEP === '1' });
+// ------------------------------------------------------------------ one engine
+
+async function runEngine(name) {
+  const engine = await launch(name, { hosts: HOSTS });
+  engines.push(engine);
+  console.log(`# ${name}: ${engine.version}`);
   const { ports } = servers;
-  console.log(`# servers in ${servers.root}: pages ${ports.pages}, mod_cors api ${ports.api} (https ${ports.tls}), ` +
-              `control api ${ports.ctl} (https ${ports.ctlTls})`);
-
-  // A fresh profile; the host names of the test world all go to 127.0.0.1.
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mod_cors_chromium_'));
-  // Chromium 156 blocks third-party cookies by default; the cross-site credentials scenarios
-  // need a profile that allows them, as partner integrations do (cookie_controls_mode 0 = allow).
-  fs.mkdirSync(path.join(userDataDir, 'Default'));
-  fs.writeFileSync(path.join(userDataDir, 'Default', 'Preferences'),
-                   JSON.stringify({ profile: { cookie_controls_mode: 0 } }));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    ignoreHTTPSErrors: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run',
-      '--host-resolver-rules=MAP *.partner.test 127.0.0.1, MAP *.evil.test 127.0.0.1, MAP api.test 127.0.0.1',
-      '--ignore-certificate-errors',
-    ],
-    timeout: 60000,
-  });
-  console.log(`# ${CHROMIUM}: ${browser.browser() ? browser.browser().version() : 'chromium'}`);
-
   const pagesOrigin = {
     partner: `http://app.partner.test:${ports.pages}`,
     stranger: `http://shop.evil.test:${ports.pages}`,
@@ -123,49 +112,50 @@ try {
     : `http://api.test:${apiPorts[group].plain}`;
 
   // The session cookies, set by visiting the API hosts first (top-level navigations).
-  const cookies = { samesite: 'sid-same-site-' + process.pid, tls: 'sid-cross-site-' + process.pid };
+  const cookies = { samesite: `sid-same-site-${name}-${process.pid}`, tls: `sid-cross-site-${name}-${process.pid}` };
   {
-    const setter = await browser.newPage();
-    await setter.goto(`${base('cors', 'samesite')}/api/cookie.php?set=${cookies.samesite}&id=setup`);
-    await setter.goto(`${base('cors', 'tls')}/api/cookie.php?set=${cookies.tls}&id=setup`);
+    const setter = await engine.open();
+    await setter.goto(`${base('cors', 'samesite')}/api/cookie.php?set=${cookies.samesite}&id=${name}-setup`);
+    await setter.goto(`${base('cors', 'tls')}/api/cookie.php?set=${cookies.tls}&id=${name}-setup`);
     await setter.close();
-    const jar = await browser.cookies();
-    console.log(`# cookies: ${jar.map((c) => `${c.name}@${c.domain} secure=${c.secure} sameSite=${c.sameSite}`).join(', ')}`);
+    const jar = await engine.cookies();
+    console.log(`# ${name} cookies: ${jar.map((c) => `${c.name}@${c.domain} secure=${c.secure} sameSite=${c.sameSite}`).join(', ')}`);
   }
 
   const pages = {};
   async function pageFor(group, from) {
     const key = from === 'same' ? `same-${group}` : from;
     if (!pages[key]) {
-      const page = await browser.newPage();
       const url = from === 'same' ? `${base(group, 'plain')}/client.html` : `${pagesOrigin[from]}/client.html`;
-      await page.goto(url);
-      await page.waitForFunction(() => window.cors && window.jQuery);
+      const page = await engine.open(url);
+      await page.waitFor(() => window.cors && window.jQuery, undefined, 10000);
       pages[key] = page;
     }
     return pages[key];
   }
 
+  const mine = [];
   const groups = [
-    { group: 'cors', label: 'mod_cors', server: servers.cors },
-    { group: 'control', label: 'control (mod_headers recipe)', server: servers.control },
+    { group: 'cors', server: servers.cors },
+    { group: 'control', server: servers.control },
   ];
-  for (const { group, label, server } of groups) {
+  for (const { group, server } of groups) {
     for (const sc of SCENARIOS) {
       if (group === 'control' && sc.control === null) continue;
       if (ONLY && !ONLY.test(sc.id)) continue;
-      const id = `${group}-${sc.id}`;
+      if (stopping) return engine;
+      const id = `${name}-${group}-${sc.id}`;
       const expectFail = group === 'control' && sc.control === 'fail';
-      const name = group === 'cors' ? `mod_cors: ${sc.title}`
+      const label = group === 'cors' ? `mod_cors: ${sc.title}`
         : `control: ${sc.title} -> must ${expectFail ? 'FAIL' : 'pass'} under the mod_headers recipe`;
       let obs = null, problems;
       try {
         const page = await pageFor(group, sc.from);
         const ctx = {
-          group, page, cookies,
+          engine, group, page, cookies,
           url: (p, extra = '', host = 'plain') => `${base(group, host)}${p}?id=${id}${extra}`,
           hits: () => hits(servers.hitsFile[group], id),
-          access: (p) => server.accessEntries().filter((e) => e.target.startsWith(`${p}?id=${id}`)),
+          access: (p) => server.accessEntries().filter((e) => e.path === p && e.id === id),
         };
         obs = await withTimeout(sc.run(ctx), SCENARIO_TIMEOUT, sc.id);
         problems = await sc.check(obs, ctx);
@@ -176,41 +166,128 @@ try {
       const extra = { group, scenario: sc.id, title: sc.title, from: sc.from, observed: summary(obs), scenarioOk, detail: problems };
       if (group === 'control') {
         const want = sc.control === 'pass';
-        report(name, scenarioOk === want ? [] : [
+        report(name, label, scenarioOk === want ? [] : [
           want ? `expected to pass under the recipe, failed: ${problems.join('; ')}`
                : `expected to FAIL under the recipe, but it passed (${summary(obs)})`], { ...extra, expected: sc.control });
       } else {
-        report(name, problems, { ...extra, expected: 'pass' });
+        report(name, label, problems, { ...extra, expected: 'pass' });
       }
+      mine.push(results[results.length - 1]);
     }
   }
+  // What the console said about each scenario's calls: the messages that name its URL (id=...).
+  // Firefox reports a refusal's reason as a page error a moment after the call failed, often
+  // while the next scenario runs, so the messages are matched by URL, not by time.
+  const said = Object.values(pages).flatMap((p) => p.messages);
+  for (const r of mine) {
+    const re = new RegExp(`[?&]id=${name}-${r.group}-${r.scenario}(?![\\w-])`);
+    r.messages = said.filter((m) => re.test(m));
+  }
+  for (const p of Object.values(pages)) await p.close().catch(() => {});
 
   // The control group must fail at least 3 scenarios that mod_cors passes.
-  const corsPassed = new Set(results.filter((r) => r.group === 'cors' && r.scenarioOk).map((r) => r.scenario));
-  const shown = results.filter((r) => r.group === 'control' && !r.scenarioOk && corsPassed.has(r.scenario)).map((r) => r.scenario);
   if (!ONLY) {
-    report(`control group fails at least 3 scenarios that mod_cors passes (${shown.length}: ${shown.join(', ')})`,
+    const corsPassed = new Set(mine.filter((r) => r.group === 'cors' && r.scenarioOk).map((r) => r.scenario));
+    const shown = mine.filter((r) => r.group === 'control' && !r.scenarioOk && corsPassed.has(r.scenario)).map((r) => r.scenario);
+    report(name, `control group fails at least 3 scenarios that mod_cors passes (${shown.length}: ${shown.join(', ')})`,
            shown.length >= 3 ? [] : [`only ${shown.length}`], { group: 'meta' });
   }
 
-  // Results page, and its screenshot.
+  if (demo) await demoPages(engine);
+  else if (WITH_DEMO) report(name, 'demo pages', ['the demo did not start (see above)'], { group: 'demo' });
+  return engine;
+}
+
+// ------------------------------------------------------------------ the demo's pages
+
+// What `make demo` intends: on the partner page every call is answered except the ones its
+// policy does not cover (a method not in CORSAllowMethods, a header not in CORSAllowHeaders),
+// which never reach PHP; on the stranger page every call is refused and none reaches PHP.
+async function demoPages(engine) {
+  for (const role of ['partner', 'stranger']) {
+    const problems = [];
+    let page = null, rows = [], summaryText = '';
+    try {
+      page = await engine.open(`${demo[role]}/`);
+      await page.waitFor(() => document.body && document.body.dataset.done === '1', undefined, 60000);
+      ({ rows, summaryText } = await page.evaluate(() => ({
+        summaryText: (document.getElementById('summary') || {}).textContent || '',
+        rows: [...document.querySelectorAll('#calls tbody tr')].map((tr) => ({
+          state: tr.className, call: tr.cells[1].textContent, saw: tr.cells[2].textContent, php: tr.cells[4].textContent,
+        })),
+      })));
+      if (rows.length < 5) problems.push(`only ${rows.length} calls on the page`);
+      for (const r of rows) {
+        const uncovered = /not in CORSAllow/.test(r.call);
+        const want = role === 'partner' && !uncovered ? 'allowed' : 'refused';
+        if (r.state !== want) problems.push(`"${r.call}": ${r.state}, expected ${want} (page saw: ${r.saw.slice(0, 80)})`);
+        if (want === 'refused' && !/never reached/.test(r.php)) problems.push(`"${r.call}" refused but reached PHP: ${r.php}`);
+        if (want === 'refused' && !r.saw.includes(engine.fetchError) && !/jQuery error/.test(r.saw)) {
+          problems.push(`"${r.call}": expected "${engine.fetchError}", page saw ${r.saw.slice(0, 80)}`);
+        }
+      }
+      await page.screenshot(path.join(OUT, `demo-${role}-${engine.name}.png`));
+    } catch (e) {
+      problems.push(`error: ${e.message.split('\n')[0]}`);
+    }
+    if (page) await page.close().catch(() => {});
+    report(engine.name, `demo: the ${role} page ${demo[role]}/ (${summaryText || 'no summary'}), screenshot demo-${role}-${engine.name}.png`,
+           problems, { group: 'demo', scenario: `demo-${role}`, rows });
+  }
+}
+
+// ------------------------------------------------------------------ the suite
+
+try {
+  servers = await startServers({ module: MODULE, keep: KEEP });
+  const { ports } = servers;
+  console.log(`# servers (tests/lib/harness.py serve): pages ${ports.pages}, mod_cors api ${ports.api} (https ${ports.tls}), ` +
+              `control api ${ports.ctl} (https ${ports.ctlTls}); ${servers.cors.info.root}, ${servers.control.info.root}`);
+  if (WITH_DEMO) {
+    try {
+      demo = await startDemo({ build: path.dirname(MODULE) });
+      console.log(`# demo (tests/demo/run.sh): api ${demo.api}, partner ${demo.partner}/, stranger ${demo.stranger}/`);
+    } catch (e) {
+      console.log(`# demo: ${e.message}`);
+    }
+  }
+  // One engine after the other: two browsers at once on 2 shared cores make both slower and
+  // the sum no shorter.
+  for (const name of ENGINES) {
+    try {
+      await runEngine(name);
+    } catch (e) {
+      report(name, `engine error: ${e.stack || e}`, ['the engine could not run']);
+    }
+  }
+
   const html = resultsPage(results, { ports, elapsed: (Date.now() - START) / 1000 });
   fs.writeFileSync(path.join(OUT, 'results.html'), html);
   fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2));
-  const shot = await browser.newPage();
-  await shot.setViewportSize({ width: 1400, height: 900 });
-  await shot.setContent(html);
-  await shot.screenshot({ path: path.join(OUT, 'results.png'), fullPage: true });
-  console.log(`# results page: ${path.join(OUT, 'results.html')}, screenshot: ${path.join(OUT, 'results.png')}`);
+  for (const engine of engines) {
+    try {
+      const shot = await engine.open();
+      await shot.setViewport({ width: 1500, height: 900 });
+      await shot.setContent(html);
+      await shot.screenshot(path.join(OUT, `results-${engine.name}.png`));
+      await shot.close();
+    } catch (e) {
+      console.log(`# ${engine.name}: no screenshot of the results page: ${e.message.split('\n')[0]}`);
+    }
+  }
+  console.log(`# results: ${path.join(OUT, 'results.html')}, results.json; screenshots in ${OUT}`);
 } catch (e) {
-  console.log(`not ok - suite error: ${e.stack || e}`);
-  failed += 1;
+  report('suite', `suite error: ${e.stack || e}`, ['the suite stopped']);
 } finally {
-  await cleanup();
+  for (const e of engines) await e.close();
+  if (demo) await demo.stop();
+  if (servers) {
+    const crashes = await servers.stop();
+    report('suite', `no httpd child crashed (crash lines the harness printed: ${crashes.length})`, crashes);
+  }
 }
-console.log(`# ${((Date.now() - START) / 1000).toFixed(1)} s`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+const all = totals();
+process.exit(all.failed ? 1 : 0);
 
 function esc(s) {
   return String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
@@ -220,36 +297,37 @@ function resultsPage(rows, { ports, elapsed }) {
   const bySc = new Map();
   for (const r of rows.filter((x) => x.group === 'cors' || x.group === 'control')) {
     if (!bySc.has(r.scenario)) bySc.set(r.scenario, { title: r.title, from: r.from });
-    bySc.get(r.scenario)[r.group] = r;
+    bySc.get(r.scenario)[`${r.engine}-${r.group}`] = r;
   }
   const cell = (r) => {
-    if (!r) return '<td class="na">not run (policy variant)</td>';
-    const verdict = r.scenarioOk ? 'scenario passes' : 'scenario fails';
+    if (!r) return '<td class="na">not run</td>';
+    const verdict = r.scenarioOk ? 'passes' : 'fails';
     const cls = r.ok ? (r.scenarioOk ? 'good' : 'expected-fail') : 'bad';
     const detail = r.scenarioOk ? '' : `<div class="why">${esc(r.detail.join('; '))}</div>`;
     return `<td class="${cls}"><b>${r.ok ? '&#10003;' : '&#10007;'} ${verdict}</b>${r.group === 'control' ? ` (expected: ${esc(r.expected)})` : ''}` +
            `<div class="obs">${esc(r.observed)}</div>${detail}</td>`;
   };
-  const meta = rows.filter((x) => x.group === 'meta');
+  const other = rows.filter((x) => x.group === 'meta' || x.group === 'demo' || x.engine === 'suite');
   const nPass = rows.filter((r) => r.ok).length, nFail = rows.length - nPass;
+  const cols = ENGINES.flatMap((e) => [`${e}-cors`, `${e}-control`]);
   return `<!doctype html><html><head><meta charset="utf-8"><title>mod_cors browser results</title>
 <style>
-body{font:13px/1.35 system-ui,sans-serif;margin:16px;color:#222}
+body{font:12px/1.3 system-ui,sans-serif;margin:14px;color:#222}
 h1{font-size:20px;margin:0 0 4px} .sub{color:#555;margin-bottom:10px}
-table{border-collapse:collapse;width:100%} th,td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}
+table{border-collapse:collapse;width:100%} th,td{border:1px solid #ccc;padding:3px 5px;vertical-align:top;text-align:left}
 th{background:#eee} td.good{background:#e6f6e6} td.expected-fail{background:#fff1d6} td.bad{background:#f9d4d4} td.na{color:#888;background:#f4f4f4}
-.obs{font-family:monospace;font-size:11px;color:#333;word-break:break-all} .why{font-size:11px;color:#8a4b00}
-.from{font-family:monospace;font-size:11px;color:#555} .total{font-size:16px;font-weight:bold;margin:8px 0}
+.obs{font-family:monospace;font-size:10px;color:#333;word-break:break-all} .why{font-size:10px;color:#8a4b00}
+.from{font-family:monospace;font-size:10px;color:#555} .total{font-size:15px;font-weight:bold;margin:8px 0}
 </style></head><body>
-<h1>mod_cors in headless Chromium</h1>
+<h1>mod_cors in headless ${esc(ENGINES.join(' and '))}</h1>
 <div class="sub">Pages on http://app.partner.test:${ports.pages} (partner), http://shop.evil.test:${ports.pages} (stranger),
 http://app.partner.test.evil.test:${ports.pages} (look-alike); API: Apache + mod_cors on api.test:${ports.api} / https :${ports.tls},
 control: the same PHP app behind SetEnvIf + mod_headers on api.test:${ports.ctl} / https :${ports.ctlTls}.
 Green: passes; amber: fails under the recipe, as the control group must; red: a test failure.</div>
-<div class="total">${nPass} passed, ${nFail} failed &middot; ${elapsed.toFixed(1)} s</div>
-<table><tr><th>#</th><th>scenario</th><th>mod_cors</th><th>control: mod_headers + SetEnvIf</th></tr>
-${[...bySc.entries()].map(([id, s], i) => `<tr><td>${i + 1}</td><td>${esc(s.title)}<div class="from">${esc(id)} &middot; page: ${esc(s.from)}</div></td>${cell(s.cors)}${cell(s.control)}</tr>`).join('\n')}
+<div class="total">${ENGINES.map((e) => `${esc(e)}: ${counts[e].passed} passed, ${counts[e].failed} failed`).join(' &middot; ')} &middot; ${nPass} passed, ${nFail} failed &middot; ${elapsed.toFixed(1)} s</div>
+<table><tr><th>#</th><th>scenario</th>${cols.map((c) => `<th>${esc(c.replace('-cors', ': mod_cors').replace('-control', ': control (mod_headers)'))}</th>`).join('')}</tr>
+${[...bySc.entries()].map(([id, s], i) => `<tr><td>${i + 1}</td><td>${esc(s.title)}<div class="from">${esc(id)} &middot; page: ${esc(s.from)}</div></td>${cols.map((c) => cell(s[c])).join('')}</tr>`).join('\n')}
 </table>
-${meta.map((m) => `<p class="total">${m.ok ? '&#10003;' : '&#10007;'} ${esc(m.name)}</p>`).join('')}
+${other.map((m) => `<p class="total">${m.ok ? '&#10003;' : '&#10007;'} ${esc(m.engine)}: ${esc(m.name)}</p>`).join('')}
 </body></html>`;
 }

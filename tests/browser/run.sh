@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# make browser: mod_cors end-to-end in headless Chromium (Debian's chromium + playwright-core).
+# make browser: mod_cors end-to-end in two headless browser engines, Debian's chromium (through
+# playwright-core) and Debian's firefox-esr (through puppeteer-core over WebDriver BiDi).
 #   tests/browser/run.sh BUILD_DIR
-# Installs what is missing (Debian's chromium; nodejs/npm only when there is no node/npm;
-# apache2, mod_php, openssl; the npm packages of package-lock.json), runs run.mjs, leaves
-# BUILD_DIR/browser/{results.html,results.json,results.png,browser.log}, and prints as its
-# last line "N passed, M failed".
+# Installs what is missing (tests/deps.sh browser: chromium, firefox-esr, openssl, python3;
+# tests/deps.sh demo: apache2, mod_php; Debian's nodejs/npm only when there is no node/npm;
+# the npm packages of package-lock.json, no browser download), runs run.mjs, leaves
+# BUILD_DIR/browser/{results.html,results.json,results-*.png,demo-*.png,browser.log}, and prints
+# "chromium: N passed, M failed", "firefox: N passed, M failed" and, as its last line, the total
+# "N passed, M failed".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -15,31 +18,25 @@ mkdir -p "$out"
 
 die() { echo "browser: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-
-# Debian packages. tests/deps.sh browser would also ask apt for Debian's nodejs and npm,
-# which conflict with a node that is already there from another source (its nodejs package
-# provides and conflicts with npm), so node and npm come from Debian only when missing.
-"$repo/tests/deps.sh" demo >&2 || die "could not install apache2 / mod_php"
+# Debian packages. Debian's nodejs and npm conflict with a node that is already there from
+# another source (its nodejs package provides and conflicts with npm), so they come from
+# Debian only when missing.
+"$repo/tests/deps.sh" browser demo >&2 || die "could not install chromium, firefox-esr, apache2, mod_php"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  "$repo/tests/deps.sh" browser >&2 || die "could not install chromium, nodejs, npm"
-fi
-want=()
-installed chromium || want+=(chromium)
-command -v openssl >/dev/null || want+=(openssl)
-if ((${#want[@]})); then
-  echo "browser: installing ${want[*]}" >&2
+  echo "browser: installing nodejs npm" >&2
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
-  { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${want[@]}"; } >&2 \
-    || die "could not install ${want[*]}"
+  { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm; } >&2 \
+    || die "could not install nodejs npm"
 fi
 [[ -x /usr/bin/chromium ]] || die "/usr/bin/chromium is missing"
+[[ -x /usr/bin/firefox-esr ]] || die "/usr/bin/firefox-esr is missing"
 node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' \
-  || die "node $(node --version) is too old: playwright-core needs node >= 18"
+  || die "node $(node --version) is too old: playwright-core and puppeteer-core need node >= 18"
 
-# npm packages, exactly as locked; no browser download (playwright-core has no install step).
+# npm packages, exactly as locked; no browser download (neither package is asked to fetch one).
 if ! cmp -s "$here/package-lock.json" "$here/node_modules/.package-lock.json.installed" 2>/dev/null; then
-  (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error --prefer-offline) >&2 \
+  (cd "$here" && PUPPETEER_SKIP_DOWNLOAD=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+     npm ci --no-audit --no-fund --loglevel=error --prefer-offline) >&2 \
     || die "npm ci failed"
   cp "$here/package-lock.json" "$here/node_modules/.package-lock.json.installed"
 fi
@@ -47,9 +44,9 @@ fi
 module=$build/mod_cors.so
 [[ -f $module ]] || die "$module not built (run make)"
 
-# The suite itself: at most 4 minutes, whatever happens.
+# The suite itself: at most 5 minutes, whatever happens (it takes about 1 minute).
 log=$out/browser.log
-timeout -k 10 240 node "$here/run.mjs" --module "$module" --out "$out" 2>&1 | tee "$log"
+timeout -k 10 300 node "$here/run.mjs" --module "$module" --out "$out" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 last=$(tail -n 1 "$log")
 if ! [[ $last =~ ^[0-9]+\ passed,\ [0-9]+\ failed$ ]]; then

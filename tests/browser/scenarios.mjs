@@ -10,10 +10,13 @@
 // with it ('fail': the scenario must fail there; null: not run there, the scenario exercises a
 // mod_cors policy variant that the recipe has no equivalent of).
 //
+// Every scenario runs in each engine (lib/engines.mjs: Chromium, Firefox). The assertions are
+// the same in both; ctx.engine.fetchError is the engine's wording of a refused fetch, and
+// ctx.engine.name is read only where the engines really differ, with the behaviour seen in a
+// comment (one place: the preflight cache of max-age-cached).
+//
 // Observations come from tests/browser/app/pages/client.js:
 //   { outcome: 'resolved', status, type, text, json, headers } | { outcome: 'rejected', error }
-
-const TYPE_ERROR = /^TypeError: Failed to fetch/;
 
 // ---- small check helpers: each returns a list of problems (empty = fine)
 function resolved(obs, status = 200) {
@@ -21,9 +24,12 @@ function resolved(obs, status = 200) {
   if (obs.status !== status) return [`expected status ${status}, got ${obs.status}`];
   return [];
 }
-function rejectedTypeError(obs) {
+// A refused call: the page gets a TypeError and nothing else. The wording is the engine's
+// (Chromium "Failed to fetch", Firefox "NetworkError when attempting to fetch resource."); the
+// reason is only in the console (see results.json, messages).
+function rejectedTypeError(obs, ctx) {
   if (obs.outcome !== 'rejected') return [`expected a TypeError, the call resolved with ${obs.status}`];
-  if (!TYPE_ERROR.test(obs.error)) return [`expected "TypeError: Failed to fetch", got "${obs.error}"`];
+  if (obs.error !== ctx.engine.fetchError) return [`expected "${ctx.engine.fetchError}", got "${obs.error}"`];
   return [];
 }
 function eq(what, actual, expected) {
@@ -51,21 +57,23 @@ async function optionsCount(ctx, path, actualMethod, actualCount) {
 
 const JSON_BODY = { name: 'widget', qty: 3, tags: ['a', 'b'] };
 
-// Two preflighted PUTs from the partner; `options` OPTIONS lines expected in the access log.
-function twoPuts(id, title, path, control, options) {
+// Three identical preflighted PUTs from the partner, one after the other; `expect(sequence,
+// engine)` judges the methods in the access log, in order (O = OPTIONS, P = PUT), e.g. "OPPP".
+function threePuts(id, title, path, control, expect) {
   return {
     id, title, from: 'partner', control,
     run: async (ctx) => {
       const u = ctx.url(path);
       const init = { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"n":1}' };
-      const first = await ctx.page.evaluate(([a, b]) => cors.fetch(a, b), [u, init]);
-      const second = await ctx.page.evaluate(([a, b]) => cors.fetch(a, b), [u, init]);
-      return { ...second, first };
+      const calls = [];
+      for (let i = 0; i < 3; i++) calls.push(await ctx.page.evaluate(([a, b]) => cors.fetch(a, b), [u, init]));
+      return { ...calls[2], calls };
     },
     check: async (o, ctx) => {
-      const p = [...resolved(o.first), ...resolved(o), ...reached(ctx, ['PUT', 'PUT'])];
-      const opts = await optionsCount(ctx, path, 'PUT', 2);
-      return [...p, ...eq('OPTIONS requests in the access log', opts.length, options)];
+      const p = [...o.calls.flatMap((c) => resolved(c)), ...reached(ctx, ['PUT', 'PUT', 'PUT'])];
+      await optionsCount(ctx, path, 'PUT', 3);
+      const seq = ctx.access(path).map((e) => (e.method === 'OPTIONS' ? 'O' : e.method === 'PUT' ? 'P' : '?')).join('');
+      return [...p, ...expect(seq, ctx.engine.name)];
     },
   };
 }
@@ -88,7 +96,7 @@ export const SCENARIOS = [
   {
     id: 'fetch-get-stranger', title: 'fetch GET from a non-partner: TypeError, never reaches PHP', from: 'stranger', control: 'fail',
     run: (ctx) => ctx.page.evaluate((u) => cors.fetch(u), ctx.url('/api/items.php')),
-    check: (o, ctx) => [...rejectedTypeError(o), ...neverReached(ctx)],
+    check: (o, ctx) => [...rejectedTypeError(o, ctx), ...neverReached(ctx)],
   },
   {
     id: 'expose-headers', title: 'fetch GET: response type cors, X-Total-Count readable (exposed), X-Request-Id not', from: 'partner', control: 'pass',
@@ -102,12 +110,12 @@ export const SCENARIOS = [
   {
     id: 'lookalike-origin', title: 'look-alike origin app.partner.test.evil.test: TypeError, never reaches PHP', from: 'lookalike', control: 'fail',
     run: (ctx) => ctx.page.evaluate((u) => cors.fetch(u), ctx.url('/api/items.php')),
-    check: (o, ctx) => [...rejectedTypeError(o), ...neverReached(ctx)],
+    check: (o, ctx) => [...rejectedTypeError(o, ctx), ...neverReached(ctx)],
   },
   {
     id: 'null-origin', title: 'sandboxed iframe (Origin: null) in the partner page: TypeError, never reaches PHP', from: 'partner', control: 'fail',
     run: (ctx) => ctx.page.evaluate((u) => cors.fetchFromSandbox(u), ctx.url('/api/items.php')),
-    check: (o, ctx) => [...rejectedTypeError(o), ...neverReached(ctx)],
+    check: (o, ctx) => [...rejectedTypeError(o, ctx), ...neverReached(ctx)],
   },
   {
     id: 'same-origin-post', title: 'same-origin POST from a page on the API origin (Origin sent) is never refused', from: 'same', control: 'pass',
@@ -146,7 +154,7 @@ export const SCENARIOS = [
     id: 'preflight-post-stranger', title: 'fetch POST JSON + X-Custom-Header from a non-partner: TypeError, neither OPTIONS nor POST reach PHP', from: 'stranger', control: 'fail',
     run: (ctx) => ctx.page.evaluate(([u, b]) => cors.fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Custom-Header': 'hello' }, body: JSON.stringify(b) }),
                                     [ctx.url('/api/items.php'), JSON_BODY]),
-    check: (o, ctx) => [...rejectedTypeError(o), ...neverReached(ctx)],
+    check: (o, ctx) => [...rejectedTypeError(o, ctx), ...neverReached(ctx)],
   },
   {
     id: 'put-partner', title: 'fetch PUT JSON (preflight) from the partner', from: 'partner', control: 'fail',
@@ -163,12 +171,12 @@ export const SCENARIOS = [
   {
     id: 'patch-refused', title: 'fetch PATCH (not in CORSAllowMethods) from the partner: TypeError, never reaches PHP', from: 'partner', control: 'fail',
     run: (ctx) => ctx.page.evaluate((u) => cors.fetch(u, { method: 'PATCH', body: '{}' }), ctx.url('/api/items.php')),
-    check: (o, ctx) => [...rejectedTypeError(o), ...neverReached(ctx)],
+    check: (o, ctx) => [...rejectedTypeError(o, ctx), ...neverReached(ctx)],
   },
   {
     id: 'header-refused', title: 'fetch with X-Unlisted-Header (not in CORSAllowHeaders): TypeError, never reaches PHP', from: 'partner', control: 'fail',
     run: (ctx) => ctx.page.evaluate((u) => cors.fetch(u, { headers: { 'X-Unlisted-Header': '1' } }), ctx.url('/api/items.php')),
-    check: (o, ctx) => [...rejectedTypeError(o), ...neverReached(ctx)],
+    check: (o, ctx) => [...rejectedTypeError(o, ctx), ...neverReached(ctx)],
   },
   {
     id: 'authorization-listed', title: 'fetch with Authorization (listed in CORSAllowHeaders) to a protected endpoint', from: 'partner', control: 'fail',
@@ -180,7 +188,7 @@ export const SCENARIOS = [
   {
     id: 'authorization-star', title: 'fetch with Authorization under CORSAllowHeaders * (not named): TypeError, never reaches PHP', from: 'partner', control: null,
     run: (ctx) => ctx.page.evaluate((u) => cors.fetch(u, { headers: { Authorization: 'Bearer partner-token' } }), ctx.url('/api-star/secure.php')),
-    check: (o, ctx) => [...rejectedTypeError(o), ...neverReached(ctx)],
+    check: (o, ctx) => [...rejectedTypeError(o, ctx), ...neverReached(ctx)],
   },
   {
     id: 'star-custom-headers', title: 'fetch POST with two custom headers under CORSAllowHeaders *', from: 'partner', control: null,
@@ -188,10 +196,19 @@ export const SCENARIOS = [
                                     ctx.url('/api-star/items.php')),
     check: (o, ctx) => [...resolved(o), ...eq('X-Custom-Header seen by PHP', o.json && o.json.custom_header, 'one'), ...reached(ctx, ['POST'])],
   },
-  twoPuts('max-age-cached', 'second PUT within Access-Control-Max-Age: one OPTIONS in the access log for two PUTs',
-    '/api/items.php', 'fail', 1),
-  twoPuts('max-age-zero', 'CORSMaxAge 0: the second PUT is preflighted again (two OPTIONS)',
-    '/api-nocache/items.php', null, 2),
+  threePuts('max-age-cached', 'three PUTs within Access-Control-Max-Age: the preflight is cached (Chromium: one OPTIONS; Firefox: one or two, the third PUT from the cache)',
+    '/api/items.php', 'fail', (seq, engine) => {
+      if (engine === 'firefox') {
+        // Firefox 153 was seen to preflight the second of two back-to-back identical calls
+        // again (access log "OPOPP"; "OPPP" when the calls are 700 ms apart): its preflight
+        // cache entry lands a moment after the first call completes. The third call used the cache
+        // in every run, so: one or two OPTIONS, and none before the third PUT.
+        return /^OP(OP|P)P$/.test(seq) ? [] : [`access log: expected OPPP or OPOPP, got ${seq}`];
+      }
+      return eq('access log (O = OPTIONS, P = PUT)', seq, 'OPPP');
+    }),
+  threePuts('max-age-zero', 'CORSMaxAge 0: every PUT is preflighted again (three OPTIONS)',
+    '/api-nocache/items.php', null, (seq) => eq('access log (O = OPTIONS, P = PUT)', seq, 'OPOPOP')),
   // ------------------------------------------------------------ error responses
   {
     id: 'error-500-php', title: 'PHP answers 500 with a JSON body: the page reads status, body and X-Total-Count', from: 'partner', control: 'pass',
@@ -210,7 +227,7 @@ export const SCENARIOS = [
     check: (o) => [...resolved(o, 404), ...(o.text && o.text.includes('Not Found') ? [] : ['404 body not readable'])],
   },
   {
-    id: 'error-503-errordocument', title: 'maintenance 503 made by Apache (RewriteRule [R=503] + JSON ErrorDocument): body readable', from: 'partner', control: 'fail',
+    id: 'error-503-errordocument', title: 'maintenance 503 made by Apache (RedirectMatch 503 + JSON ErrorDocument): body readable', from: 'partner', control: 'fail',
     run: (ctx) => ctx.page.evaluate((u) => cors.fetch(u), ctx.url('/api/maintenance.php')),
     check: (o) => [...resolved(o, 503), ...eq('error', o.json && o.json.error, 'maintenance')],
   },
@@ -223,7 +240,7 @@ export const SCENARIOS = [
   {
     id: 'legacy-stranger', title: "legacy.php from a non-partner: TypeError, the PHP filter's die() never runs", from: 'stranger', control: 'fail',
     run: (ctx) => ctx.page.evaluate((u) => cors.fetch(u), ctx.url('/api/legacy.php')),
-    check: (o, ctx) => [...rejectedTypeError(o), ...neverReached(ctx)],
+    check: (o, ctx) => [...rejectedTypeError(o, ctx), ...neverReached(ctx)],
   },
   // ------------------------------------------------------------ credentials
   {
@@ -261,7 +278,7 @@ export const SCENARIOS = [
     id: 'credentials-without-acac', title: "credentials: 'include' where CORSAllowCredentials Off: TypeError (no ACAC), though the origin is allowed",
     from: 'partner', control: null,
     run: (ctx) => ctx.page.evaluate((u) => cors.fetch(u, { credentials: 'include' }), ctx.url('/api-nocreds/items.php', '', 'samesite')),
-    check: (o, ctx) => [...rejectedTypeError(o), ...reached(ctx, ['GET'])],
+    check: (o, ctx) => [...rejectedTypeError(o, ctx), ...reached(ctx, ['GET'])],
   },
   {
     id: 'nocreds-without-credentials', title: 'the same call without credentials where CORSAllowCredentials Off resolves', from: 'partner', control: null,
@@ -273,7 +290,7 @@ export const SCENARIOS = [
     id: 'reject-off-stranger', title: 'CORSReject Off: a non-partner GET reaches PHP (CORS_ALLOWED=0) but the browser keeps it from the page',
     from: 'stranger', control: null,
     run: (ctx) => ctx.page.evaluate((u) => cors.fetch(u), ctx.url('/api-lax/items.php')),
-    check: (o, ctx) => [...rejectedTypeError(o), ...reached(ctx, ['GET']),
+    check: (o, ctx) => [...rejectedTypeError(o, ctx), ...reached(ctx, ['GET']),
                         ...eq('CORS_ALLOWED seen by PHP', ctx.hits().map((h) => h.cors_allowed), ['0'])],
   },
 ];

@@ -1,15 +1,15 @@
-// Throw-away httpd instances for the browser suite.
+// The servers of the browser suite, asked of the one test harness (tests/lib/harness.py serve):
 //
-//   cors:    Apache + mod_cors in front of the legacy PHP app (http API, https API), and the
-//            pages vhost that serves the partner / stranger pages (CORSEngine not enabled there).
+//   cors:    Apache + mod_cors in front of the legacy PHP app (http API on `port`, https API on
+//            `tls_port`), and the pages vhost (extra port "pages") that serves the partner and
+//            stranger pages (no CORS policy there: they are the callers).
 //   control: the same PHP app behind the usual mod_headers + SetEnvIf recipe, mod_cors not loaded.
 //
-// Everything listens on 127.0.0.1 on free ports; Chromium reaches it through host names mapped
-// with --host-resolver-rules. Each httpd runs in the foreground, in a process group of its own,
-// and is killed with its group when the suite ends, whatever happens.
-import { spawn, execFileSync } from 'node:child_process';
+// Each is one `harness.py serve SPEC.json --stdin` child: its stdin is a pipe from node, so the
+// servers stop when node goes away, whatever happens; stop() sends SIGTERM and collects the
+// "harness: crash: ..." lines the harness prints on stderr when it stops.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,62 +17,17 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const SUITE_DIR = path.dirname(HERE);
 export const REPO_ROOT = path.resolve(SUITE_DIR, '..', '..');
-const APACHE2 = process.env.APACHE2 || '/usr/sbin/apache2';
-const MODULES = '/usr/lib/apache2/modules';
-const RUN_USER = 'www-data';
+const PYTHON = '/usr/bin/python3';
+const HARNESS = path.join(REPO_ROOT, 'tests', 'lib', 'harness.py');
+const START_TIMEOUT = 45000;
+const STOP_TIMEOUT = 15000;
 
-// Every httpd started and every directory made, until stopped / removed: killAll() is safe
-// to call from a signal handler at any moment, even halfway through startServers().
+// Every harness child still running: killAll() is safe from a signal handler at any moment.
 const live = new Set();
-const roots = new Set();
-export function killAll({ keep = false } = {}) {
+const specDirs = new Set();
+export function killAll() {
   for (const h of live) h.killNow();
-  if (!keep) for (const r of roots) fs.rmSync(r, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
-}
-
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function waitForPort(port, timeoutMs, alive) {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      if (!alive()) return reject(new Error(`httpd exited before listening on ${port}`));
-      const sock = net.connect({ host: '127.0.0.1', port }, () => { sock.destroy(); resolve(); });
-      sock.on('error', () => {
-        sock.destroy();
-        if (Date.now() > deadline) reject(new Error(`nothing listens on 127.0.0.1:${port}`));
-        else setTimeout(attempt, 50);
-      });
-    };
-    attempt();
-  });
-}
-
-function copyDir(from, to) {
-  fs.mkdirSync(to, { recursive: true });
-  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
-    const src = path.join(from, entry.name), dst = path.join(to, entry.name);
-    if (entry.isDirectory()) copyDir(src, dst);
-    else fs.copyFileSync(src, dst);
-  }
-}
-
-function chmodTree(dir) {
-  fs.chmodSync(dir, 0o755);
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) chmodTree(p); else fs.chmodSync(p, 0o644);
-  }
+  for (const d of specDirs) fs.rmSync(d, { recursive: true, force: true });
 }
 
 // ------------------------------------------------------------------ policies
@@ -83,7 +38,7 @@ export function partnerPattern(pagesPort) {
   return `@\\.partner\\.test:${pagesPort}$@`;
 }
 
-// URL prefixes of the API; each maps onto the same PHP app (api/) with its own CORS policy.
+// URL prefixes of the API; each maps onto the same PHP app (app/api/) with its own CORS policy.
 export const PREFIXES = {
   main: '/api/',            // credentials, max-age 600, explicit header list
   star: '/api-star/',       // CORSAllowHeaders *
@@ -117,8 +72,8 @@ function corsPolicy(pagesPort) {
 
 // The recipe found in countless answers: SetEnvIf + mod_headers. No preflight handling (OPTIONS
 // goes to the app), `Header set` (not `always`), and the app's own headers left alone.
-function controlPolicy(pagesPort, apiDir) {
-  return `<Directory "${apiDir}">
+function controlPolicy(pagesPort) {
+  return `<Directory "\${IT_HTDOCS}/app/api">
     SetEnvIf Origin "^http://app\\.partner\\.test:${pagesPort}$" ORIGIN_OK=$0
     Header set Access-Control-Allow-Origin "%{ORIGIN_OK}e" env=ORIGIN_OK
     Header set Access-Control-Allow-Credentials "true" env=ORIGIN_OK
@@ -135,237 +90,161 @@ function controlPolicy(pagesPort, apiDir) {
 </Files>`;
 }
 
-// ------------------------------------------------------------------ httpd
-
-export class Httpd {
-  constructor(name, root, opts) {
-    this.name = name;
-    this.root = root;
-    this.opts = opts;           // { module: path|null, ports: {...}, policy: string, tls: bool }
-    this.logs = path.join(root, 'logs');
-    this.proc = null;
-  }
-
-  get errorLog() { return path.join(this.logs, `${this.name}-error.log`); }
-  get accessLog() { return path.join(this.logs, `${this.name}-access.log`); }
-
-  render(tree) {
-    const { module, ports, policy } = this.opts;
-    const mods = ['mpm_prefork', 'authz_core', 'mime', 'dir', 'alias', 'env', 'headers', 'setenvif',
-                  'socache_shmcb', 'ssl', 'rewrite'];
-    const loads = mods.map((m) => `LoadModule ${m}_module ${MODULES}/mod_${m}.so`);
-    loads.push(`LoadModule php_module ${MODULES}/libphp8.2.so`);
-    if (module) loads.push(`LoadModule cors_module ${module}`);
-    const aliases = Object.values(PREFIXES).filter((p) => p !== '/api/')
-      .map((p) => `Alias "${p}" "${tree.apiDir}/"`).join('\n');
-    const apiBody = `    DocumentRoot "${tree.apiRoot}"
-    SetEnv HITS_LOG "${tree.hits}"
-    SetEnv PARTNER_PATTERN "${partnerPattern(tree.pagesPort)}"
-    # Maintenance mode: Apache itself answers 503, with a JSON ErrorDocument.
-    RewriteEngine On
-    RewriteRule "^/api[^/]*/maintenance\\.php$" - [R=503]
-    ErrorDocument 503 /errors/503.json
-    # An endpoint that moved: mod_alias answers the redirect itself.
-    RedirectMatch 301 "^/api/v1/(.*)$" "/api/$1"
-${aliases.split('\n').map((l) => '    ' + l).join('\n')}`;
-    const vhosts = [];
-    if (ports.pages) {
-      vhosts.push(`Listen 127.0.0.1:${ports.pages}
-<VirtualHost 127.0.0.1:${ports.pages}>
-    DocumentRoot "${tree.pagesRoot}"
-</VirtualHost>`);
-    }
-    vhosts.push(`Listen 127.0.0.1:${ports.api}
-<VirtualHost 127.0.0.1:${ports.api}>
-${apiBody}
-</VirtualHost>`);
-    if (ports.tls) {
-      vhosts.push(`Listen 127.0.0.1:${ports.tls}
-<VirtualHost 127.0.0.1:${ports.tls}>
-    SSLEngine on
-    SSLCertificateFile "${tree.cert}"
-    SSLCertificateKeyFile "${tree.key}"
-${apiBody}
-</VirtualHost>`);
-    }
-    return `${loads.join('\n')}
-ServerRoot "${this.root}"
-ServerName api.test
-User ${RUN_USER}
-Group ${RUN_USER}
-PidFile "${this.root}/run/${this.name}.pid"
-DefaultRuntimeDir "${this.root}/run"
-Mutex file:${this.root}/run default
-ErrorLog "${this.errorLog}"
-LogLevel ${module ? 'warn cors:debug' : 'warn'}
-LogFormat "%{%s}t %p \\"%r\\" %>s \\"%{Origin}i\\"" browser
-CustomLog "${this.accessLog}" browser
-TypesConfig /etc/mime.types
-DirectoryIndex index.html index.php
-KeepAlive On
-Timeout 20
-StartServers 2
-MinSpareServers 2
-MaxSpareServers 4
-MaxRequestWorkers 16
-SSLSessionCache "shmcb:${this.root}/run/${this.name}-ssl(51200)"
-<Directory />
-    AllowOverride None
-    Require all denied
-</Directory>
-<Directory "${this.root}/htdocs">
-    Options None
-    AllowOverride None
-    Require all granted
-</Directory>
-<FilesMatch "\\.php$">
-    SetHandler application/x-httpd-php
-</FilesMatch>
+// What both API servers share, on top of the harness' common configuration (whose DocumentRoot
+// is ${IT_HTDOCS}; the suite's app/ is copied to ${IT_HTDOCS}/app). Main-server settings, so
+// that the harness' https vhost inherits them.
+function apiBody(pagesPort) {
+  const aliases = Object.values(PREFIXES).map((p) => `Alias "${p}" "\${IT_HTDOCS}/app/api/"`).join('\n');
+  return `# The suite's access log: time, port, request line, status, Origin (accessEntries()).
+LogFormat "%{%s}t %{local}p \\"%r\\" %>s \\"%{Origin}i\\"" browser
+CustomLog "\${IT_ROOT}/logs/browser-access.log" browser
+SetEnv HITS_LOG "\${IT_STATE}/hits.log"
+SetEnv PARTNER_PATTERN "${partnerPattern(pagesPort)}"
 php_admin_value display_errors Off
-php_admin_value log_errors On
-php_admin_value error_log "${this.logs}/${this.name}-php.log"
-${vhosts.join('\n')}
-${policy}
-`;
+${aliases}
+# The client page on the API origin too, for same-origin calls.
+AliasMatch "^/(client\\.html|client\\.js|jquery\\.min\\.js)$" "\${IT_HTDOCS}/app/pages/$1"
+# Maintenance mode: Apache itself answers 503 (mod_alias, in translate_name, as a server-wide
+# RewriteRule [R=503] would; mod_alias is inherited by the https vhost), with a JSON ErrorDocument.
+RedirectMatch 503 "^/api[^/]*/maintenance\\.php$"
+ErrorDocument 503 /errors/503.json
+# An endpoint that moved: mod_alias answers the redirect itself.
+RedirectMatch 301 "^/api/v1/(.*)$" "/api/$1"
+KeepAlive On`;
+}
+
+function spec({ cors, pagesPort, jquery }) {
+  const body = cors
+    ? `${apiBody('${IT_PORT_PAGES}')}
+Listen 127.0.0.1:\${IT_PORT_PAGES}
+<VirtualHost 127.0.0.1:\${IT_PORT_PAGES}>
+    DocumentRoot "\${IT_HTDOCS}/app/pages"
+</VirtualHost>
+${corsPolicy('${IT_PORT_PAGES}')}`
+    : `${apiBody(pagesPort)}\n${controlPolicy(pagesPort)}`;
+  return {
+    spec: {
+      mpm: 'prefork', php: 'mod_php', load_cors: cors, tls: true, modules: [],
+      app_dirs: ['app'], app_source: path.join(SUITE_DIR, 'app'),
+      extra_ports: cors ? ['pages'] : [],
+      files: {
+        'app/pages/jquery.min.js': jquery,
+        'errors/503.json': JSON.stringify({ error: 'maintenance', retry_after: 120 }) + '\n',
+      },
+      body,
+    },
+    fpm: false,
+  };
+}
+
+// ------------------------------------------------------------------ one harness child
+
+export class HarnessServer {
+  constructor(name, dir) {
+    this.name = name;
+    this.dir = dir;
+    this.proc = null;
+    this.info = null;
+    this.stderr = '';
   }
 
-  async start(tree) {
-    const conf = path.join(this.root, 'conf', `${this.name}.conf`);
-    fs.writeFileSync(conf, this.render(tree));
-    const test = spawnSyncSafe(APACHE2, ['-t', '-d', this.root, '-f', conf]);
-    if (test.status !== 0) throw new Error(`${this.name}: apache2 -t failed:\n${test.output}`);
-    const out = fs.openSync(path.join(this.logs, `${this.name}-startup.log`), 'a');
-    this.proc = spawn(APACHE2, ['-d', this.root, '-f', conf, '-DFOREGROUND'],
-                      { stdio: ['ignore', out, out], detached: true });
+  async start(wanted, env = {}) {
+    const file = path.join(this.dir, `${this.name}.json`);
+    fs.writeFileSync(file, JSON.stringify(wanted, null, 1));
+    this.proc = spawn(PYTHON, [HARNESS, 'serve', file, '--stdin'], {
+      stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env },
+    });
     live.add(this);
-    fs.closeSync(out);
-    let exited = false;
-    this.proc.on('exit', () => { exited = true; });
-    for (const port of Object.values(this.opts.ports).filter(Boolean)) {
-      try {
-        await waitForPort(port, 20000, () => !exited);
-      } catch (e) {
-        throw new Error(`${this.name}: ${e.message}\n${tailFile(path.join(this.logs, `${this.name}-startup.log`))}\n${tailFile(this.errorLog)}`);
-      }
-    }
+    this.proc.stderr.setEncoding('utf8');
+    this.proc.stderr.on('data', (d) => { this.stderr += d; });
+    this.exited = new Promise((resolve) => this.proc.once('exit', (code, sig) => { live.delete(this); resolve({ code, sig }); }));
+    this.proc.stdout.setEncoding('utf8');
+    let out = '';
+    this.info = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no answer from the harness in ${START_TIMEOUT} ms\n${this.stderr}`)), START_TIMEOUT);
+      this.proc.stdout.on('data', (d) => {
+        out += d;
+        const nl = out.indexOf('\n');
+        if (nl < 0) return;
+        clearTimeout(timer);
+        try { resolve(JSON.parse(out.slice(0, nl))); } catch (e) { reject(new Error(`${this.name}: harness said ${out}`)); }
+      });
+      this.exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`${this.name}: the harness exited (${code}) before serving:\n${this.stderr}`)); });
+    });
+    this.accessLog = path.join(this.info.root, 'logs', 'browser-access.log');
+    this.hitsFile = path.join(this.info.root, 'state', 'hits.log');
     return this;
   }
 
+  // SIGTERM; the harness stops httpd and prints the crash lines it found. Returns them.
   async stop() {
-    if (!this.proc || this.proc.exitCode !== null) return;
-    const proc = this.proc;
-    const gone = new Promise((resolve) => proc.once('exit', resolve));
-    try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* already gone */ }
-    const timer = setTimeout(() => { try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ } }, 8000);
-    await gone;
-    clearTimeout(timer);
-    try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* no child left */ }
-    live.delete(this);
+    if (!this.proc) return [];
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      try { this.proc.kill('SIGTERM'); } catch { /* gone */ }
+      const timer = setTimeout(() => this.killNow(), STOP_TIMEOUT);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    return this.crashes();
+  }
+
+  crashes() {
+    return this.stderr.split('\n').filter((l) => l.startsWith('harness: crash:'));
   }
 
   killNow() {
     if (this.proc && this.proc.exitCode === null) {
-      try { process.kill(-this.proc.pid, 'SIGKILL'); } catch { /* gone */ }
+      try { this.proc.stdin.end(); } catch { /* closed */ }   // EOF: the harness stops its servers
+      try { this.proc.kill('SIGTERM'); } catch { /* gone */ }
     }
   }
 
-  // Access-log lines ({time, port, method, target, status, origin}), httpd's own
+  // Access-log lines ({time, port, method, target, id, status, origin}), httpd's own
   // "OPTIONS *" wake-up requests left out.
   accessEntries() {
     let text = '';
     try { text = fs.readFileSync(this.accessLog, 'utf8'); } catch { return []; }
     const re = /^(\d+) (\d+) "(\S+) (\S+) [^"]*" (\d+) "([^"]*)"$/;
     return text.split('\n').map((l) => re.exec(l)).filter(Boolean)
-      .map((m) => ({ time: +m[1], port: +m[2], method: m[3], target: m[4], status: +m[5], origin: m[6] }))
+      .map((m) => ({ time: +m[1], port: +m[2], method: m[3], target: m[4], status: +m[5], origin: m[6],
+                     path: m[4].split('?')[0], id: new URLSearchParams(m[4].split('?')[1] || '').get('id') }))
       .filter((e) => !(e.method === 'OPTIONS' && e.target === '*'));
   }
 
   errorLogText() {
-    try { return fs.readFileSync(this.errorLog, 'utf8'); } catch { return ''; }
+    try { return fs.readFileSync(this.info.error_log, 'utf8'); } catch { return ''; }
   }
 }
 
-function spawnSyncSafe(cmd, args) {
-  try {
-    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20000 });
-    return { status: 0, output: out };
-  } catch (e) {
-    return { status: e.status ?? 1, output: `${e.stdout || ''}${e.stderr || ''}` };
-  }
-}
-
-function tailFile(file, n = 30) {
-  try { return fs.readFileSync(file, 'utf8').split('\n').slice(-n).join('\n'); } catch { return ''; }
-}
-
-function makeCert(dir) {
-  const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
-    '-subj', '/CN=api.test', '-addext', 'subjectAltName=DNS:api.test,DNS:api.partner.test',
-    '-keyout', key, '-out', cert], { stdio: 'ignore', timeout: 60000 });
-  return { cert, key };
-}
-
-// Lays out the document roots and starts both httpd instances.
+// Starts both servers: mod_cors (with the pages) first, then the control group, which needs
+// the pages' port for its SetEnvIf pattern.
 export async function startServers({ module, keep = false }) {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mod_cors_browser_'));
-  roots.add(root);
-  for (const d of ['conf', 'logs', 'run', 'htdocs']) fs.mkdirSync(path.join(root, d));
-  const pagesRoot = path.join(root, 'htdocs', 'pages');
-  const apiRoot = path.join(root, 'htdocs', 'apiroot');
-  const apiDir = path.join(apiRoot, 'api');
-  copyDir(path.join(SUITE_DIR, 'app', 'pages'), pagesRoot);
-  fs.copyFileSync(path.join(SUITE_DIR, 'node_modules', 'jquery', 'dist', 'jquery.min.js'),
-                  path.join(pagesRoot, 'jquery.min.js'));
-  copyDir(path.join(SUITE_DIR, 'app', 'api'), apiDir);
-  fs.mkdirSync(path.join(apiRoot, 'errors'));
-  fs.writeFileSync(path.join(apiRoot, 'errors', '503.json'),
-                   JSON.stringify({ error: 'maintenance', retry_after: 120 }) + '\n');
-  // The same client page on the API origin, for same-origin calls.
-  for (const f of ['client.html', 'client.js', 'jquery.min.js']) {
-    fs.copyFileSync(path.join(pagesRoot, f), path.join(apiRoot, f));
-  }
-  chmodTree(path.join(root, 'htdocs'));
-  fs.chmodSync(root, 0o755);
-  const state = path.join(root, 'state');
-  fs.mkdirSync(state, { mode: 0o777 });
-  fs.chmodSync(state, 0o777);
-  const { cert, key } = makeCert(path.join(root, 'conf'));
-
-  const ports = {
-    pages: await freePort(), api: await freePort(), tls: await freePort(),
-    ctl: await freePort(), ctlTls: await freePort(),
-  };
-  const mkTree = (hits) => {
-    fs.writeFileSync(hits, '');
-    fs.chmodSync(hits, 0o666);
-    return { pagesRoot, apiRoot, apiDir, hits, cert, key, pagesPort: ports.pages };
-  };
-  const corsTree = mkTree(path.join(state, 'cors-hits.log'));
-  const ctlTree = mkTree(path.join(state, 'control-hits.log'));
-  const cors = new Httpd('cors', root, {
-    module, ports: { pages: ports.pages, api: ports.api, tls: ports.tls },
-    policy: corsPolicy(ports.pages),
-  });
-  const control = new Httpd('control', root, {
-    module: null, ports: { api: ports.ctl, tls: ports.ctlTls },
-    policy: controlPolicy(ports.pages, apiDir),
-  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mod_cors_browser_'));
+  if (!keep) specDirs.add(dir);
+  const jquery = fs.readFileSync(path.join(SUITE_DIR, 'node_modules', 'jquery', 'dist', 'jquery.min.js'), 'utf8');
+  const env = { MOD_CORS_SO: module, ...(keep ? { MOD_CORS_IT_KEEP: '1' } : {}) };
+  const cors = new HarnessServer('cors', dir);
+  const control = new HarnessServer('control', dir);
   const servers = {
-    root, ports, cors, control,
-    hitsFile: { cors: corsTree.hits, control: ctlTree.hits },
+    dir, cors, control,
     async stop() {
-      await Promise.all([cors.stop(), control.stop()]);
-      if (!keep) fs.rmSync(root, { recursive: true, force: true });
-      roots.delete(root);
+      const crashes = [...await cors.stop(), ...await control.stop()];
+      if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+      specDirs.delete(dir);
+      return crashes;
     },
-    killNow() { cors.killNow(); control.killNow(); },
   };
   try {
-    await cors.start(corsTree);
-    await control.start(ctlTree);
+    await cors.start(spec({ cors: true, jquery }), env);
+    const pages = cors.info.ports.pages;
+    await control.start(spec({ cors: false, pagesPort: pages, jquery }), env);
+    servers.ports = {
+      pages, api: cors.info.port, tls: cors.info.tls_port,
+      ctl: control.info.port, ctlTls: control.info.tls_port,
+    };
+    servers.hitsFile = { cors: cors.hitsFile, control: control.hitsFile };
   } catch (e) {
-    servers.killNow();
+    await servers.stop();
     throw e;
   }
   return servers;
