@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Conformance with peers' test suites (issue 8).
 
-Runs the third-party CORS vectors of shared/vectors (rs/cors, jub0bs/cors and its origin-pattern
+Runs the third-party CORS vectors of tests/conformance/vectors (rs/cors, jub0bs/cors and its origin-pattern
 tree, django-cors-headers) against a real httpd with mod_cors:
 
   1. every vector's neutral `policy` is translated into mod_cors directives, or classified as
@@ -9,7 +9,7 @@ tree, django-cors-headers) against a real httpd with mod_cors:
   2. one httpd is started with one name-based virtual host per distinct (policy, backend), so the
      request path of each vector is sent exactly as written; the application behind every policy
      is backend.php, configured per virtual host to behave as the vector's handler;
-  3. each response is compared with the vector's expectation by shared/vectors/check.py, after the
+  3. each response is compared with the vector's expectation by tests/conformance/vectors/check.py, after the
      named normalisation rules below (RULES), each tied to a line of docs/behaviour.md or of the
      contract, have replaced the parts of the expectation where our contract deliberately differs
      from that library. Every rule application is recorded and printed.
@@ -21,7 +21,8 @@ reject-actual-403 applies.
 
 Usage: conformance.py [--build DIR] [--vectors DIR] [--mpm prefork|event] [-v] [-k SUBSTRING]
                       [--show-config] [--markdown] [--skipped-too]
-The vectors are looked for in --vectors, else $CORS_VECTORS_DIR, else REPO/../shared/vectors.
+The vectors are looked for in --vectors, else $CORS_VECTORS_DIR, else tests/conformance/vectors
+(carried in the repository; README.md there gives each file's source and licence).
 The last line printed is "N passed, M failed"; the exit status is non-zero when M > 0.
 """
 from __future__ import annotations
@@ -63,16 +64,16 @@ SAFELISTED_METHODS = ("GET", "HEAD", "POST")
 # ------------------------------------------------------------------ locating the inputs
 
 def find_vectors_dir(explicit: Optional[str]) -> Path:
-    """shared/vectors: --vectors, $CORS_VECTORS_DIR, or REPO/../shared/vectors (a read-only
-    sibling of the clone in CI)."""
+    """The vectors: --vectors, $CORS_VECTORS_DIR, or tests/conformance/vectors (in the repository,
+    so a plain clone runs the suite with nothing beside it)."""
     override = explicit or os.environ.get("CORS_VECTORS_DIR")
-    candidates = [override] if override else [str(REPO.parent / "shared" / "vectors")]
+    candidates = [override] if override else [str(HERE / "vectors")]
     for c in candidates:
         if c and (Path(c) / "check.py").is_file():
             return Path(c).resolve()
     tried = ", ".join(str(c) for c in candidates if c)
-    print(f"conformance: shared/vectors not found (tried {tried}); it must be a sibling "
-          f"of the repository: {REPO.parent / 'shared' / 'vectors'}")
+    print(f"conformance: the vectors were not found (tried {tried}); they are carried in "
+          f"the repository at {HERE / 'vectors'}")
     print("0 passed, 1 failed")
     raise SystemExit(1)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Conformance suite: tests/conformance/run.sh BUILD_DIR [conformance.py options]
-# Runs the peers' CORS vectors (shared/vectors, a sibling of the repository) against
+# Runs the peers' CORS vectors (tests/conformance/vectors, carried in the repository) against
 # BUILD_DIR/mod_cors.so; the last line is "N passed, M failed".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

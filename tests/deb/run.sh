@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Builds the Debian package, installs it, enables it with a2enmod, checks
 # Debian's configuration with apachectl, then disables and purges it, leaving
-# the machine as it was (mod_cors files that no package owns are put back).
+# the machine as it was: mod_cors files that no package owns are put back, the
+# packages the install brought along (dependencies) are purged again, and the
+# apache2 service is left running if it was running and stopped if it was not.
+# When libapache2-mod-cors is installed already, it is left alone and the suite
+# fails without touching it (it could not be put back).
 #   tests/deb/run.sh BUILD_DIR        (make deb-test; needs root)
 # Prints "ok"/"FAIL" per check, then "N passed, M failed" as the last line.
 set -uo pipefail
@@ -28,27 +32,40 @@ installed() { dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ins
 # them (a "make install", a hand-made cors.load) and put back at the end.
 own_paths=("$module" /etc/apache2/mods-available/cors.{load,conf} /etc/apache2/mods-enabled/cors.{load,conf})
 saved=$(mktemp -d /tmp/mod_cors-deb.XXXXXX)
+apache_running() { service apache2 status >/dev/null 2>&1; }
+package_list() { dpkg-query -W -f='${db:Status-Abbrev} ${binary:Package}\n' 2>/dev/null | awk '$1 ~ /^.i/ {print $2}' | sort; }
+was_running=unknown
+before_packages=
 set_aside() {
-    if installed; then
-        echo "note: $package was installed; purging it first" >&2
-        "${apt_get[@]}" purge "$package" >/dev/null 2>&1
-    fi
+    if apache_running; then was_running=yes; else was_running=no; fi
+    before_packages=$(package_list)
     for path in "${own_paths[@]}"; do
         [[ -e $path || -L $path ]] && mkdir -p "$saved$(dirname "$path")" && mv "$path" "$saved$path"
     done
 }
 restore() {
+    [[ $was_running == unknown ]] && { rm -rf "$saved"; return; }   # nothing was changed
     installed && "${apt_get[@]}" purge "$package" >/dev/null 2>&1
+    # what the install brought along (its dependencies), purged again
+    local added
+    added=$(comm -13 <(printf '%s\n' "$before_packages") <(package_list) | grep -v '^$')
+    [[ -n $added ]] && "${apt_get[@]}" purge $added >/dev/null 2>&1
     for path in "${own_paths[@]}"; do
         [[ -e $saved$path || -L $saved$path ]] && mv "$saved$path" "$path"
     done
     rm -rf "$saved"
-    service apache2 stop >/dev/null 2>&1 || true
+    # the service as it was
+    if [[ $was_running == yes ]] && ! apache_running; then service apache2 start >/dev/null 2>&1 || true; fi
+    if [[ $was_running == no ]] && apache_running; then service apache2 stop >/dev/null 2>&1 || true; fi
 }
 trap restore EXIT
 
+if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
+    rmdir "$saved"; trap - EXIT
+    exec sudo -- "$0" "$build"   # a user with sudo: the same suite, as root
+fi
 if [[ $(id -u) -ne 0 ]]; then
-    fail "runs as root" "installing a package needs root"
+    fail "runs as root" "installing a package needs root (or sudo)"
     echo "$passed passed, $failed failed"
     exit 1
 fi
@@ -64,6 +81,13 @@ for path in "$module" /etc/apache2/mods-available/cors.load /etc/apache2/mods-av
 done
 check "dh_apache2 made it depend on the httpd module API" grep -q 'apache2-api-' <<<"$(dpkg-deb -f "$deb" Depends)"
 
+if installed; then
+    fail "$package is not installed on this machine already" \
+        "it is ($(dpkg-query -W -f='${Version}' "$package")); the test would purge it and could not put it back:" \
+        "apt-get purge $package first, or run make deb-test in a container"
+    echo "$passed passed, $failed failed"
+    exit 1
+fi
 set_aside
 check "apt-get install ./$(basename "$deb")" "${apt_get[@]}" install "$deb"
 check "the package is installed" installed

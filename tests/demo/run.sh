@@ -2,7 +2,12 @@
 # make demo: Apache + mod_cors in front of a small legacy PHP app, with a partner page and a
 # stranger page that call it, and a results page showing each call and mod_cors' decision.
 #   tests/demo/run.sh BUILD_DIR        (ports: DEMO_PORT=8080 -> API 8080, partner 8081, stranger 8082)
-# Runs in the foreground until Ctrl-C (SIGINT) or SIGTERM, then stops httpd and removes its files.
+# The server is the test harness's (tests/lib/harness.py serve SPEC.json, the spec written here).
+# Once the API answers a partner's CORS request it prints "demo: ready at http://127.0.0.1:PORT/"
+# (PORT: the API's), then runs until Ctrl-C (SIGINT), SIGTERM, SIGHUP or until its standard
+# output is closed (`| head -1`, a `| tee` that died, a terminal gone); then it stops httpd and
+# the harness (each by process group) and removes its files. The cleanup writes nothing to
+# standard output and ignores SIGPIPE, so a closed pipe cannot stop it halfway.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -11,14 +16,14 @@ case $build in /*) ;; *) build=$repo/$build ;; esac
 api_port=${DEMO_PORT:-8080}
 partner_port=$((api_port + 1))
 stranger_port=$((api_port + 2))
+PY=/usr/bin/python3
 APACHE2=${APACHE2:-/usr/sbin/apache2}
 MODULES=/usr/lib/apache2/modules
 
 "$repo/tests/deps.sh" demo
 module=$build/mod_cors.so
 [[ -f $module ]] || make -C "$repo" --no-print-directory BUILD="$build" "$module"
-php_so=$(ls "$MODULES"/libphp8*.so 2>/dev/null | head -n 1)
-[[ -n $php_so ]] || { echo "demo: no mod_php in $MODULES (libapache2-mod-php)" >&2; exit 1; }
+ls "$MODULES"/libphp8*.so >/dev/null 2>&1 || { echo "demo: no mod_php in $MODULES (libapache2-mod-php)" >&2; exit 1; }
 
 for port in "$api_port" "$partner_port" "$stranger_port"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -27,145 +32,166 @@ for port in "$api_port" "$partner_port" "$stranger_port"; do
   fi
 done
 
-root=$(mktemp -d /tmp/mod_cors_demo.XXXXXX)
-httpd_pid=
+work=$(mktemp -d /tmp/mod_cors_demo.XXXXXX)
+serve_pid= httpd_pid= watch_pid=
+stopping=
+# Stops everything whatever happened to stdout/stderr: SIGPIPE ignored, nothing written to
+# stdout, messages to stderr with their errors ignored.
 cleanup() {
-  trap - INT TERM EXIT
-  echo
-  echo "demo: stopping Apache..."
-  if [[ -n $httpd_pid ]] && kill -0 "$httpd_pid" 2>/dev/null; then
-    kill -TERM "$httpd_pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$httpd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$httpd_pid" 2>/dev/null || true   # its process group (setsid), if anything is left
+  local rc=$1
+  [[ -z $stopping ]] || return 0
+  stopping=1
+  trap '' PIPE INT TERM HUP
+  trap - EXIT
+  set +e
+  exec 1>/dev/null 4>&-
+  echo "demo: stopping Apache..." >&2 2>/dev/null
+  if [[ -n $serve_pid ]]; then
+    kill -TERM -- "-$serve_pid" 2>/dev/null          # the harness stops httpd, then exits
+    for _ in $(seq 150); do kill -0 "$serve_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$serve_pid" 2>/dev/null
+    wait "$serve_pid" 2>/dev/null
   fi
-  rm -rf "$root"
-  echo "demo: stopped; removed $root"
+  # httpd runs in a session of its own (the harness starts it so): whatever is left of it.
+  [[ -n $httpd_pid ]] && kill -KILL -- "-$httpd_pid" 2>/dev/null
+  [[ -n $watch_pid ]] && { kill -TERM "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null; }
+  rm -rf "$work"
+  echo "demo: stopped" >&2 2>/dev/null
+  exit "$rc"
 }
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
-trap 'cleanup' EXIT
+trap 'cleanup 130' INT
+trap 'cleanup 143' TERM
+trap 'cleanup 129' HUP
+trap 'cleanup 141' PIPE
+trap 'cleanup $?' EXIT
 
-# ---- files: the API (the legacy PHP app of the browser suite) and the two pages
-chmod 755 "$root"
-mkdir -p "$root"/{conf,logs,run,api,site,state}
-chmod 777 "$root/state"
-touch "$root/state/hits.log"; chmod 666 "$root/state/hits.log"
-cp -r "$repo/tests/browser/app/api" "$root/api/api"
-cp "$here/site/"* "$root/site/"
-cp "$repo/tests/browser/app/pages/client.js" "$root/site/"
-for jq in "$repo/tests/browser/node_modules/jquery/dist/jquery.min.js" /usr/share/javascript/jquery/jquery.min.js; do
-  [[ -f $jq ]] && { cp "$jq" "$root/site/jquery.min.js"; break; }
-done
-[[ -f $root/site/jquery.min.js ]] || echo "// jQuery is not installed (npm ci in tests/browser, or apt-get install libjs-jquery)" > "$root/site/jquery.min.js"
+# ---- the server, as a harness spec: the API (the legacy PHP app of the browser suite, mod_cors
+# in front of it), the partner's page and a stranger's page (no CORS there: they are the callers).
 partner="http://127.0.0.1:$partner_port"
 stranger="http://localhost:$stranger_port"
 api="http://127.0.0.1:$api_port"
-cat > "$root/site/config.js" <<EOF
-window.DEMO_API = '$api';
-window.DEMO_PARTNER = '$partner';
-window.DEMO_STRANGER = '$stranger';
-EOF
-cat > "$root/api/index.html" <<EOF
-<!doctype html><meta charset="utf-8"><title>mod_cors demo API</title>
-<style>body{font:14px/1.4 system-ui,sans-serif;margin:18px}</style>
+ipv6=0
+if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/128'; then ipv6=1; fi  # browsers try ::1 first
+DEMO_REPO=$repo DEMO_HERE=$here DEMO_API=$api DEMO_PARTNER=$partner DEMO_STRANGER=$stranger \
+DEMO_API_PORT=$api_port DEMO_PARTNER_PORT=$partner_port DEMO_STRANGER_PORT=$stranger_port DEMO_IPV6=$ipv6 \
+"$PY" - "$work/spec.json" <<'PYEOF'
+import json, os, sys
+from pathlib import Path
+e = os.environ
+repo, here = Path(e["DEMO_REPO"]), Path(e["DEMO_HERE"])
+api, partner, stranger = e["DEMO_API"], e["DEMO_PARTNER"], e["DEMO_STRANGER"]
+pp, sp = int(e["DEMO_PARTNER_PORT"]), int(e["DEMO_STRANGER_PORT"])
+files = {f"site/{p.name}": p.read_text() for p in sorted((here / "site").iterdir()) if p.is_file()}
+files["site/client.js"] = (repo / "tests/browser/app/pages/client.js").read_text()
+for jq in (repo / "tests/browser/node_modules/jquery/dist/jquery.min.js",
+           Path("/usr/share/javascript/jquery/jquery.min.js")):
+    if jq.is_file():
+        files["site/jquery.min.js"] = jq.read_text()
+        break
+else:
+    files["site/jquery.min.js"] = "// jQuery is not installed (apt-get install libjs-jquery)\n"
+files["site/config.js"] = (f"window.DEMO_API = '{api}';\nwindow.DEMO_PARTNER = '{partner}';\n"
+                           f"window.DEMO_STRANGER = '{stranger}';\n")
+files["api/index.html"] = f"""<!doctype html><meta charset="utf-8"><title>mod_cors demo API</title>
+<style>body{{font:14px/1.4 system-ui,sans-serif;margin:18px}}</style>
 <h1>The demo API: Apache + mod_cors in front of a legacy PHP app</h1>
 <p>Try <a href="/api/items.php">/api/items.php</a>. The CORS calls come from the
-<a href="$partner/">partner page ($partner)</a> and the <a href="$stranger/">stranger page ($stranger)</a>.</p>
-EOF
-find "$root/api" "$root/site" -type d -exec chmod 755 {} + ; find "$root/api" "$root/site" -type f -exec chmod 644 {} +
-
-# ---- configuration
-cat > "$root/conf/policy.conf" <<EOF
-<Location "/api/">
+<a href="{partner}/">partner page ({partner})</a> and the <a href="{stranger}/">stranger page ({stranger})</a>.</p>
+"""
+files["policy/policy.conf"] = f"""<Location "/api/">
     CORSEngine On
-    CORSAllowOrigin $partner
+    CORSAllowOrigin {partner}
     CORSAllowMethods GET POST PUT DELETE
     CORSAllowHeaders Content-Type X-Custom-Header Authorization
     CORSExposeHeaders X-Total-Count
     CORSAllowCredentials On
     CORSMaxAge 600
 </Location>
-EOF
-listen_stranger="Listen 127.0.0.1:$stranger_port"
-vhost_stranger="127.0.0.1:$stranger_port"
-if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/128'; then  # browsers try ::1 first for localhost
-  listen_stranger+=$'\n'"Listen [::1]:$stranger_port"
-  vhost_stranger+=" [::1]:$stranger_port"
-fi
-mods=""
-for m in mpm_prefork authz_core mime dir alias env headers setenvif; do
-  mods+="LoadModule ${m}_module $MODULES/mod_$m.so"$'\n'
-done
-cat > "$root/conf/httpd.conf" <<EOF
-$mods
-LoadModule php_module $php_so
-LoadModule cors_module $module
-ServerRoot "$root"
-ServerName 127.0.0.1
-User www-data
-Group www-data
-PidFile "$root/run/httpd.pid"
-DefaultRuntimeDir "$root/run"
-Mutex file:$root/run default
-ErrorLog "$root/logs/error.log"
-LogLevel warn cors:debug
-LogFormat "%h \"%r\" %>s \"%{Origin}i\"" demo
-CustomLog "$root/logs/access.log" demo
-TypesConfig /etc/mime.types
-DirectoryIndex index.html index.php
-StartServers 2
-MinSpareServers 2
-MaxSpareServers 4
-MaxRequestWorkers 10
-<Directory />
-    AllowOverride None
+"""
+listen_stranger, vhost_stranger = "Listen 127.0.0.1:${IT_PORT_STRANGER}", "127.0.0.1:${IT_PORT_STRANGER}"
+if e["DEMO_IPV6"] == "1":
+    listen_stranger += "\nListen [::1]:${IT_PORT_STRANGER}"
+    vhost_stranger += " [::1]:${IT_PORT_STRANGER}"
+body = f"""php_admin_value display_errors Off
+SetEnv HITS_LOG "${{IT_STATE}}/hits.log"
+SetEnv PARTNER_PATTERN "@^http://127\\.0\\.0\\.1:{pp}$@"
+SetEnv DEMO_ERROR_LOG "${{IT_ROOT}}/logs/error.log"
+SetEnv DEMO_POLICY "${{IT_HTDOCS}}/policy/policy.conf"
+<Directory "${{IT_HTDOCS}}/policy">
     Require all denied
 </Directory>
-<Directory "$root/api">
-    Require all granted
-</Directory>
-<Directory "$root/site">
-    Require all granted
-</Directory>
-<FilesMatch "\.php$">
-    SetHandler application/x-httpd-php
-</FilesMatch>
-php_admin_value display_errors Off
-SetEnv HITS_LOG "$root/state/hits.log"
-SetEnv PARTNER_PATTERN "@^http://127\\.0\\.0\\.1:$partner_port\$@"
-SetEnv DEMO_ERROR_LOG "$root/logs/error.log"
-SetEnv DEMO_POLICY "$root/conf/policy.conf"
 
 # The API: the legacy PHP app, mod_cors in front of it.
-Listen 127.0.0.1:$api_port
-<VirtualHost 127.0.0.1:$api_port>
-    DocumentRoot "$root/api"
-    Include "$root/conf/policy.conf"
+<VirtualHost 127.0.0.1:${{IT_PORT}}>
+    DocumentRoot "${{IT_HTDOCS}}/api"
+    Include "${{IT_HTDOCS}}/policy/policy.conf"
 </VirtualHost>
 
 # The partner's page and a stranger's page (no CORS here: they are the callers).
-Listen 127.0.0.1:$partner_port
-<VirtualHost 127.0.0.1:$partner_port>
-    DocumentRoot "$root/site"
+Listen 127.0.0.1:${{IT_PORT_PARTNER}}
+<VirtualHost 127.0.0.1:${{IT_PORT_PARTNER}}>
+    DocumentRoot "${{IT_HTDOCS}}/site"
 </VirtualHost>
-$listen_stranger
-<VirtualHost $vhost_stranger>
-    DocumentRoot "$root/site"
+{listen_stranger}
+<VirtualHost {vhost_stranger}>
+    DocumentRoot "${{IT_HTDOCS}}/site"
 </VirtualHost>
-EOF
+"""
+spec = {"spec": {"mpm": "prefork", "php": "mod_php", "port": int(e["DEMO_API_PORT"]),
+                 "fixed_ports": {"partner": pp, "stranger": sp},
+                 "app_dirs": ["api/api"], "app_source": str(repo / "tests/browser/app/api"),
+                 "files": files, "body": body}}
+Path(sys.argv[1]).write_text(json.dumps(spec))
+PYEOF
 
-"$APACHE2" -t -d "$root" -f "$root/conf/httpd.conf" >/dev/null 2>"$root/logs/configtest.log" \
-  || { cat "$root/logs/configtest.log" >&2; exit 1; }
-# Its own session: Ctrl-C reaches this script, which then stops Apache in order.
-setsid "$APACHE2" -d "$root" -f "$root/conf/httpd.conf" -DFOREGROUND >"$root/logs/startup.log" 2>&1 &
-httpd_pid=$!
-for _ in $(seq 200); do
-  if curl -s -o /dev/null "http://127.0.0.1:$api_port/" && curl -s -o /dev/null "http://127.0.0.1:$partner_port/"; then
-    break
-  fi
-  kill -0 "$httpd_pid" 2>/dev/null || { cat "$root/logs/startup.log" "$root/logs/error.log" >&2; exit 1; }
+# ---- start it: its own session (Ctrl-C reaches this script, which stops it in order); its
+# stdin is a pipe this script holds, so that if this script is killed outright the harness
+# sees the end of it and stops httpd (serve --stdin).
+mkfifo "$work/serve.stdin"
+MOD_CORS_SO=$module APACHE2=$APACHE2 setsid "$PY" "$repo/tests/lib/harness.py" serve "$work/spec.json" --stdin \
+  <"$work/serve.stdin" >"$work/serve.json" 2>"$work/serve.log" &
+serve_pid=$!
+exec 4>"$work/serve.stdin"
+for _ in $(seq 600); do
+  [[ -s $work/serve.json ]] && break
+  kill -0 "$serve_pid" 2>/dev/null || break
   sleep 0.1
 done
+if [[ ! -s $work/serve.json ]]; then
+  echo "demo: the server did not start:" >&2
+  tail -n 40 "$work/serve.log" >&2
+  exit 1
+fi
+read -r info <"$work/serve.json"
+root=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["root"])' "$info")
+httpd_pid=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["pid"])' "$info")
+
+# ---- ready when the API answers a partner's CORS request with its origin allowed
+ready=
+for _ in $(seq 100); do
+  if curl -s -m 5 -o /dev/null -D - -H "Origin: $partner" "$api/api/items.php" 2>/dev/null \
+      | tr -d '\r' | grep -qiFx "access-control-allow-origin: $partner" \
+     && curl -s -m 5 -o /dev/null "$partner/"; then
+    ready=1
+    break
+  fi
+  kill -0 "$serve_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if [[ -z $ready ]]; then
+  echo "demo: the API does not answer a partner's CORS request on $api/api/items.php" >&2
+  tail -n 40 "$work/serve.log" "$root/logs/error.log" >&2 2>/dev/null || true
+  exit 1
+fi
+
+# Watches stdout: returns when it is closed (the reader of the pipe went, the terminal hung up).
+env --ignore-signal=INT "$PY" -c '
+import select
+p = select.poll()
+p.register(1, 0)
+p.poll()
+' </dev/null 4>&- &
+watch_pid=$!
 
 cat <<EOF
 
@@ -180,10 +206,16 @@ cat <<EOF
   Logs: $root/logs/error.log (LogLevel cors:debug), $root/logs/access.log
 
   Ctrl-C stops Apache and removes $root.
+
+demo: ready at $api/
 EOF
 
-while kill -0 "$httpd_pid" 2>/dev/null; do
-  wait "$httpd_pid" 2>/dev/null || true
+while kill -0 "$serve_pid" 2>/dev/null && kill -0 "$watch_pid" 2>/dev/null; do
+  wait -n "$serve_pid" "$watch_pid" 2>/dev/null || true
 done
-echo "demo: Apache exited on its own; see $root/logs/error.log" >&2
-tail -n 20 "$root/logs/error.log" >&2 || true
+if ! kill -0 "$serve_pid" 2>/dev/null; then
+  echo "demo: Apache exited on its own" >&2
+  tail -n 20 "$work/serve.log" >&2 2>/dev/null || true
+  cleanup 1
+fi
+cleanup 141   # standard output was closed
