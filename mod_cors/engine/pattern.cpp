@@ -3,11 +3,12 @@
 
 #include <pcre2.h>
 
+#include <algorithm>
 #include <cctype>
-#include <cstring>
-#include <vector>
 #include <cstddef>
+#include <cstring>
 #include <new>
+#include <vector>
 
 namespace cors {
 namespace {
@@ -270,8 +271,8 @@ Pattern::~Pattern() {
 
 namespace {
 
-// A bump allocator over a stack buffer, so that a match allocates nothing on
-// the heap: PCRE2 takes its general context and match data from it.
+// A bump allocator over a stack buffer, so that a JIT match usually allocates nothing
+// on the heap: PCRE2 takes its general context and match data from it.
 struct StackArena {
     alignas(std::max_align_t) unsigned char bytes[512];
     std::size_t used = 0;
@@ -279,7 +280,7 @@ struct StackArena {
     static void* allocate(PCRE2_SIZE size, void* self) {
         auto* arena = static_cast<StackArena*>(self);
         std::size_t aligned = (size + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
-        if (arena->used + aligned > sizeof arena->bytes) return nullptr;
+        if (arena->used + aligned > std::min(sizeof arena->bytes, detail::match_arena_limit)) return nullptr;
         void* p = arena->bytes + arena->used;
         arena->used += aligned;
         return p;
@@ -306,18 +307,33 @@ bool is_ascii(std::string_view s) noexcept {
     return true;
 }
 
-// Match data for JIT matches, from a stack arena: no heap allocation.
+// Match data for JIT matches, from a stack arena. Should a PCRE2 ever need more than
+// the arena holds, from the heap instead: a partner is never refused for want of it.
 struct JitMatchData {
     StackArena arena;
     pcre2_match_data* md = nullptr;
+    bool on_heap = false;
     JitMatchData() noexcept {
         if (pcre2_general_context* gctx =
                 pcre2_general_context_create(&StackArena::allocate, &StackArena::release, &arena))
             md = pcre2_match_data_create(1, gctx);
+        if (!md) {
+            md = pcre2_match_data_create(1, nullptr);
+            on_heap = md != nullptr;
+        }
     }
+    ~JitMatchData() {
+        if (on_heap) pcre2_match_data_free(md);
+    }
+    JitMatchData(const JitMatchData&) = delete;
+    JitMatchData& operator=(const JitMatchData&) = delete;
 };
 
 }  // namespace
+
+namespace detail {
+std::size_t match_arena_limit = static_cast<std::size_t>(-1);
+}  // namespace detail
 
 MatchResult Pattern::match(std::string_view subject) const noexcept {
     if (!jit_) return match_interpreted(subject);

@@ -1,6 +1,7 @@
 // CORSAllowOriginMatch: PCRE2 patterns written as in PHP's preg_match(), or plain.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,8 +34,12 @@ enum class MatchResult { NoMatch, Match, LimitExceeded, Error };
 constexpr std::uint32_t kMatchLimit = 1000000;
 constexpr std::uint32_t kDepthLimit = 100000;
 
-// One compiled pattern. Immutable after compile(); match() is thread-safe and
-// allocates nothing on the heap.
+// One compiled pattern. Immutable after compile(); match() is thread-safe. A JIT match
+// takes its match data from a stack arena and runs on PCRE2's 32 KiB of machine stack,
+// allocating nothing; on the heap, for that match alone, go: the match data of a pattern
+// matched without JIT (JIT unavailable, or refused by the pattern), a JIT stack of its
+// own for a match that outgrows the machine stack, and the match data should a PCRE2
+// ever need more than the arena holds.
 class Pattern {
 public:
     // Compiles `text` (PHP or plain form) with PCRE2, and JIT unless `use_jit` is
@@ -66,6 +71,12 @@ private:
     bool jit_ = false;
     bool anchored_at_end_ = false;
 };
+
+namespace detail {
+// The bytes of the stack arena a JIT match may use (at most its 512): for the unit test
+// of the heap fallback only. Set it before any match runs; never changed in production.
+extern std::size_t match_arena_limit;
+}  // namespace detail
 
 // The CORSAllowOriginMatch patterns of one scope, in configuration order.
 class PatternList {

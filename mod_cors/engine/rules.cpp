@@ -3,42 +3,80 @@
 #include <libpsl.h>
 
 #include <algorithm>
-#include <cctype>
+#include <cstring>
 
 namespace cors {
 namespace {
-
-std::string to_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 constexpr std::string_view kSubdomainPrefix = "*.";
 constexpr std::string_view kAnyPortSuffix = ":*";
+constexpr std::string_view kSchemeSeparator = "://";
+
+// The longest key: scheme and host of an origin that parsed, "://", ":65535".
+constexpr std::size_t kMaxKeyLength = kMaxOriginLength + 16;
+
+// Appends `s` lower-cased (ASCII) at `out`; returns the end.
+char* put_lower(char* out, std::string_view s) noexcept {
+    for (char c : s) *out++ = to_lower_ascii(c);
+    return out;
+}
+
+// The serialisation a browser sends for `origin` (valid, not opaque), lower case:
+// "scheme://host", then ":port" unless the port is the scheme's default. Writes at
+// most kMaxKeyLength bytes into `out`, returns how many, or 0 when it would not fit.
+std::size_t serialise_lower(const Origin& origin, char* out) noexcept {
+    if (origin.scheme.size() + origin.host.size() > kMaxOriginLength) return 0;
+    char* p = put_lower(out, origin.scheme);
+    std::memcpy(p, kSchemeSeparator.data(), kSchemeSeparator.size());
+    p = put_lower(p + kSchemeSeparator.size(), origin.host);
+    if (origin.port != default_port(origin.scheme)) {
+        char digits[5];
+        int n = 0;
+        for (unsigned v = origin.port; v; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+        *p++ = ':';
+        while (n) *p++ = digits[--n];
+    }
+    return static_cast<std::size_t>(p - out);
+}
+
+// FNV-1a over 8-byte words (then the tail bytes): the table is filled from the
+// configuration, so a fast, well-mixing hash is all it needs.
+std::size_t hash_key(std::string_view key) noexcept {
+    constexpr std::uint64_t kPrime = 1099511628211ull;
+    std::uint64_t h = 1469598103934665603ull ^ key.size();
+    std::size_t i = 0;
+    for (; i + 8 <= key.size(); i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, key.data() + i, 8);
+        h = (h ^ word) * kPrime;
+        h ^= h >> 29;
+    }
+    for (; i < key.size(); ++i) h = (h ^ static_cast<unsigned char>(key[i])) * kPrime;
+    return static_cast<std::size_t>(h ^ (h >> 32));
+}
 
 }  // namespace
 
-std::size_t OriginRules::KeyHash::operator()(const Key& k) const noexcept {
-    // FNV-1a; both sides of a lookup are lower case.
-    std::size_t h = 1469598103934665603ull;
-    auto mix = [&h](std::string_view s) {
-        for (char c : s) {
-            h ^= static_cast<unsigned char>(c);
-            h *= 1099511628211ull;
-        }
-        h ^= 0xff;  // separator
-        h *= 1099511628211ull;
-    };
-    mix(k.scheme);
-    mix(k.host);
-    return h ^ k.port;
+const OriginRules::Exact* OriginRules::find(std::string_view key) const noexcept {
+    if (slots_.empty()) return nullptr;
+    const std::size_t mask = slots_.size() - 1;  // a power of two, at most half full
+    std::size_t i = hash_key(key) & mask;
+    for (std::size_t probes = 0; probes <= mask; ++probes, i = (i + 1) & mask) {
+        const std::uint32_t slot = slots_[i];
+        if (slot == 0) return nullptr;  // an empty slot ends every probe
+        const Exact& e = exact_[slot - 1];
+        if (e.text == key) return &e;
+    }
+    return nullptr;
 }
 
-bool OriginRules::KeyEq::operator()(const Key& a, const Key& b) const noexcept {
-    return a.port == b.port && a.host == b.host && a.scheme == b.scheme;
+void OriginRules::insert_slot(std::uint32_t index) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = hash_key(exact_[index].text) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = index + 1;
 }
 
 std::string OriginRules::add(std::string_view spec) {
@@ -72,42 +110,63 @@ std::string OriginRules::add(std::string_view spec) {
     if (any_port && origin.explicit_port)
         return quoted(spec) + " is not a valid origin: two ports";
 
-    std::string scheme = to_lower(origin.scheme);
-    std::string host = to_lower(origin.host);
+    char key[kMaxKeyLength];
+    const std::size_t key_size = serialise_lower(origin, key);
+    const std::string_view scheme(key, origin.scheme.size());
+    const std::string_view host(key + scheme.size() + kSchemeSeparator.size(), origin.host.size());
     const bool insecure = scheme == "http" || scheme == "ws";
 
     if (subdomains) {
-        std::string domain = host;
-        if (!domain.empty() && domain.back() == '.') domain.pop_back();
-        if (domain.find('.') == std::string::npos || is_public_suffix(domain))
-            return quoted(spec) + ": \"*." + domain +
+        std::string_view domain = host;
+        if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
+        if (domain.find('.') == std::string_view::npos || is_public_suffix(domain))
+            return quoted(spec) + ": \"*." + std::string(domain) +
                    "\" would allow every site under a public suffix (Public Suffix List)";
     }
     insecure_http_ = insecure_http_ || insecure;
     if (subdomains || any_port) {
-        wildcards_.push_back(Wildcard{scheme, subdomains ? "." + host : host, subdomains, any_port, origin.port});
+        wildcards_.push_back(Wildcard{std::string(scheme), subdomains ? "." + std::string(host) : std::string(host),
+                                      subdomains, any_port, origin.port});
         return std::string();
     }
-    storage_.push_back(std::move(scheme));
-    std::string_view scheme_view = storage_.back();
-    storage_.push_back(std::move(host));
-    exact_.insert(Key{scheme_view, storage_.back(), origin.port});
+    const std::string_view text(key, key_size);
+    if (find(text)) return std::string();  // listed twice
+    exact_.push_back(Exact{std::string(text), static_cast<std::uint16_t>(scheme.size()),
+                           static_cast<std::uint16_t>(scheme.size() + kSchemeSeparator.size()),
+                           static_cast<std::uint16_t>(host.size()), origin.port, origin.port != default_port(scheme)});
+    if (2 * exact_.size() > slots_.size()) {  // keep it at most half full: rebuild larger
+        std::size_t size = 16;                  // a power of two: the probe masks the hash
+        while (size < 4 * exact_.size()) size *= 2;
+        slots_.assign(size, 0);
+        for (std::uint32_t i = 0; i < exact_.size(); ++i) insert_slot(i);
+    } else {
+        insert_slot(static_cast<std::uint32_t>(exact_.size() - 1));
+    }
     return std::string();
+}
+
+bool OriginRules::find_serialised(std::string_view text, Origin& out) const noexcept {
+    const Exact* e = find(text);
+    if (!e) return false;
+    const std::string_view stored(e->text);
+    out = Origin{};
+    out.scheme = stored.substr(0, e->scheme_size);
+    out.host = stored.substr(e->host_at, e->host_size);
+    out.port = e->port;
+    out.explicit_port = e->explicit_port;
+    return true;
 }
 
 bool OriginRules::allows(const Origin& origin, bool honour_any) const noexcept {
     if (origin.opaque) return null_;
     if (any_ && honour_any) return true;
     // Rules are stored lower case: fold the request's scheme and host once.
-    char buffer[kMaxOriginLength];
-    if (origin.scheme.size() + origin.host.size() > sizeof buffer) return false;
-    auto fold = [&buffer](std::string_view s, std::size_t at) {
-        for (std::size_t i = 0; i < s.size(); ++i) buffer[at + i] = to_lower_ascii(s[i]);
-        return std::string_view(buffer + at, s.size());
-    };
-    const std::string_view scheme = fold(origin.scheme, 0);
-    const std::string_view host = fold(origin.host, origin.scheme.size());
-    if (!exact_.empty() && exact_.count(Key{scheme, host, origin.port})) return true;
+    char key[kMaxKeyLength];
+    const std::size_t key_size = exact_.empty() && wildcards_.empty() ? 0 : serialise_lower(origin, key);
+    if (key_size == 0) return false;
+    if (find(std::string_view(key, key_size))) return true;
+    const std::string_view scheme(key, origin.scheme.size());
+    const std::string_view host(key + scheme.size() + kSchemeSeparator.size(), origin.host.size());
     for (const Wildcard& w : wildcards_) {
         if ((!w.any_port && w.port != origin.port) || w.scheme != scheme) continue;
         if (w.subdomains ? host.size() > w.suffix.size() && host.substr(host.size() - w.suffix.size()) == w.suffix
@@ -159,6 +218,10 @@ std::string NameList::add(std::string_view name) {
     if (!is_token(name)) return quoted(name) + " is not a valid " + what + " (an HTTP token)";
     if (contains(name)) return std::string();
     names_.emplace_back(name);
+    if (kind_ == Kind::Header) {
+        std::string& lower = lower_.emplace_back(name);
+        for (char& c : lower) c = to_lower_ascii(c);
+    }
     if (!joined_.empty()) joined_ += ", ";
     joined_ += name;
     return std::string();
@@ -167,6 +230,12 @@ std::string NameList::add(std::string_view name) {
 bool NameList::contains(std::string_view name) const noexcept {
     for (const std::string& n : names_)
         if (kind_ == Kind::Method ? n == name : iequals(n, name)) return true;
+    return false;
+}
+
+bool NameList::contains_lower(std::string_view lower) const noexcept {
+    for (const std::string& n : lower_)
+        if (n == lower) return true;
     return false;
 }
 

@@ -3,10 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "origin.hpp"
@@ -25,19 +23,27 @@ public:
     // (it met credentials through merging).
     bool allows(const Origin& origin, bool honour_any = true) const noexcept;
 
+    // True when `text` is, byte for byte, the serialisation of an exact rule as a
+    // browser sends it (lower case, no default port): then `out` is that origin,
+    // parsed, its views pointing into the rules. One hash, one comparison, no parse.
+    bool find_serialised(std::string_view text, Origin& out) const noexcept;
+
     bool any() const noexcept { return any_; }
     bool null() const noexcept { return null_; }
     bool has_insecure_http() const noexcept { return insecure_http_; }
     std::size_t size() const noexcept { return exact_.size() + wildcards_.size() + any_ + null_; }
 
 private:
-    struct Key {
-        std::string_view scheme;  // lower case, owned by storage_
-        std::string_view host;    // lower case, owned by storage_
+    // An exact origin, kept as its serialisation "scheme://host[:port]" (lower case,
+    // the port only when it is not the scheme's default) with the offsets of its parts.
+    struct Exact {
+        std::string text;
+        std::uint16_t scheme_size;
+        std::uint16_t host_at;
+        std::uint16_t host_size;
         std::uint16_t port;
+        bool explicit_port;
     };
-    struct KeyHash { std::size_t operator()(const Key& k) const noexcept; };
-    struct KeyEq { bool operator()(const Key& a, const Key& b) const noexcept; };
     struct Wildcard {
         std::string scheme;       // lower case
         std::string suffix;       // ".example.com" (subdomains) or "example.com" (exact host)
@@ -46,8 +52,16 @@ private:
         std::uint16_t port;       // effective port when !any_port
     };
 
-    std::deque<std::string> storage_;
-    std::unordered_set<Key, KeyHash, KeyEq> exact_;
+    // The exact origins in an open-addressing hash table (linear probing, at most half
+    // full): slots_ holds 1 + an index into exact_, 0 for an empty slot. Built at
+    // configuration time; a lookup hashes a string_view and compares one or two keys,
+    // without allocating (std::unordered_set<std::string> cannot look up a string_view
+    // in C++17 without building a std::string).
+    const Exact* find(std::string_view key) const noexcept;
+    void insert_slot(std::uint32_t index);
+
+    std::vector<Exact> exact_;
+    std::vector<std::uint32_t> slots_;
     std::vector<Wildcard> wildcards_;
     bool any_ = false;
     bool null_ = false;
@@ -73,6 +87,8 @@ public:
     bool any() const noexcept { return any_; }
     // Methods compare case-sensitively, header names case-insensitively.
     bool contains(std::string_view name) const noexcept;
+    // A header list holds `lower`, a name already in lower case: plain comparisons.
+    bool contains_lower(std::string_view lower) const noexcept;
     // The names as configured, joined with ", " ("*" first when set).
     const std::string& joined() const noexcept { return joined_; }
     const std::vector<std::string>& names() const noexcept { return names_; }
@@ -82,6 +98,7 @@ private:
     Kind kind_;
     bool any_ = false;
     std::vector<std::string> names_;
+    std::vector<std::string> lower_;  // header names lower-cased (Kind::Header)
     std::string joined_;
 };
 

@@ -2,7 +2,8 @@
 # make bench: tests/bench/run.sh BUILD_DIR
 #
 #   1. engine micro-benchmarks (Google Benchmark; callgrind for instructions per decision)
-#   2. httpd instructions per request (callgrind), without CORS, with the recipe, with mod_cors
+#   2. httpd instructions per request (callgrind): no CORS, mod_headers writing the headers
+#      as constants, the recipe, mod_cors (CONFIGS in bench.py), httpd started by tests/lib/harness.py
 #   3. throughput (wrk on loopback), prefork + mod_php, configurations alternated
 #
 # Prints one table with every figure, ratio and target, and writes it to
@@ -10,7 +11,8 @@
 # only when a part could not run. The last line is "N passed, M failed" (parts).
 #
 # Knobs (environment): BENCH_PARTS="engine callgrind wrk", BENCH_REPETITIONS (5),
-# BENCH_MIN_TIME (0.1 s per repetition), BENCH_CG_N1/N2 (200/1200 requests),
+# BENCH_MIN_TIME (0.1 s per repetition), BENCH_CG_N1/N2 (200/1200 requests), BENCH_CG_CASES
+# ("static/a static/c": a subset of part 2),
 # BENCH_WRK_ROUNDS (10), BENCH_WRK_SECONDS (2), BENCH_WRK_CONNECTIONS (8),
 # BENCH_WRK_THREADS (1), BENCH_HTTPD_PROCS (10), BENCH_KEEP=1 keeps the temp dirs.
 set -uo pipefail
@@ -22,6 +24,7 @@ cd "$repo" || exit 1
 [[ $build = /* ]] || build="$repo/$build"
 out="$build/bench"
 parts=(${BENCH_PARTS:-engine callgrind wrk})
+py=${PYTHON:-/usr/bin/python3}  # Debian's (tests/lib/harness.py is imported)
 start_all=$SECONDS
 
 echo "=== bench: dependencies"
@@ -72,22 +75,22 @@ part_engine() {
     --benchmark_report_aggregates_only=false --benchmark_display_aggregates_only=true \
     --benchmark_out="$out/engine.json" --benchmark_out_format=json | grep -vE '_(mean|stddev|cv) '
   [[ ${PIPESTATUS[0]} -eq 0 ]] || return 1
-  python3 "$here/bench.py" engine-ir "$out/engine_bench" "$out/engine_ir.json"
+  "$py" "$here/bench.py" engine-ir "$out/engine_bench" "$out/engine_ir.json"
 }
 
 for part in "${parts[@]}"; do
   case $part in
     engine) run_part "1. engine micro-benchmarks" part_engine ;;
     callgrind) run_part "2. httpd instructions per request (callgrind)" \
-                 python3 "$here/bench.py" callgrind "$build" "$out/callgrind.json" ;;
-    wrk) run_part "3. throughput (wrk)" python3 "$here/bench.py" wrk "$build" "$out/wrk.json" ;;
+                 "$py" "$here/bench.py" callgrind "$build" "$out/callgrind.json" ;;
+    wrk) run_part "3. throughput (wrk)" "$py" "$here/bench.py" wrk "$build" "$out/wrk.json" ;;
     *) echo "bench: unknown part '$part'"; failed=$((failed + 1)) ;;
   esac
 done
 
 echo "=== bench: report ($out/report.md)"
 echo
-python3 "$here/bench.py" report "$build" || failed=$((failed + 1))
+"$py" "$here/bench.py" report "$build" || failed=$((failed + 1))
 echo
 echo "bench: $((SECONDS - start_all)) s in all"
 echo "$passed passed, $failed failed"

@@ -1,7 +1,10 @@
 // classify() and decide() for every row of contract.md and docs/behaviour.md,
 // vary_value(), Policy::static_any(), check_policy() (decision.hpp).
 #include <boost/test/unit_test.hpp>
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +17,7 @@ using cors::Decision;
 using cors::NameList;
 using cors::OriginError;
 using cors::RequestKind;
+namespace bdata = boost::unit_test::data;
 
 namespace cors {
 inline std::ostream& operator<<(std::ostream& os, RequestKind k) { return os << to_string(k); }
@@ -146,140 +150,87 @@ RequestKind classify(const Req& r, OriginError* error = nullptr) {
 
 }  // namespace
 
+// ---------------------------------------------------------------- classify(), as a table
+
+namespace {
+
+Req with_acrpn(Req r, std::string value) {
+    r.acrpn = std::move(value);
+    return r;
+}
+Req with_origin_lines(Req r, int count) {
+    r.origin_count = count;
+    return r;
+}
+Req with_method(Req r, std::string method) {
+    r.method = std::move(method);
+    return r;
+}
+Req sent_to(Req r, std::string scheme, std::string host) {
+    r.scheme = std::move(scheme);
+    r.host = std::move(host);
+    return r;
+}
+
+// One row: a request, its kind, and (when set) the origin error classify() reports.
+struct Kind {
+    std::string name;
+    Req req;
+    RequestKind kind;
+    std::optional<OriginError> error;
+};
+std::ostream& operator<<(std::ostream& os, const Kind& k) { return os << k.name; }
+
+const std::vector<Kind> kKinds = {
+    {"no_origin_is_none", no_origin(), RequestKind::None, {}},
+    {"no_origin_options_is_none", no_origin("OPTIONS"), RequestKind::None, {}},
+    {"cross_origin_get_is_actual", actual(kPartner), RequestKind::Actual, OriginError::None},
+    {"options_with_origin_and_acrm_is_preflight", preflight(kPartner, "PUT"), RequestKind::Preflight, {}},
+    {"options_with_empty_acrm_is_preflight", preflight(kPartner, ""), RequestKind::Preflight, {}},
+    {"options_without_acrm_is_actual", actual(kPartner, "OPTIONS"), RequestKind::Actual, {}},
+    {"non_options_with_acrm_is_actual", with_method(preflight(kPartner, "PUT"), "POST"), RequestKind::Actual, {}},
+    {"same_origin_https_default_port", actual("https://api.example", "POST"), RequestKind::SameOrigin, {}},
+    {"same_origin_https_explicit_default_port", actual("https://api.example:443", "POST"), RequestKind::SameOrigin,
+     {}},
+    {"same_origin_host_with_default_port", sent_to(actual("https://api.example", "POST"), "https", "api.example:443"),
+     RequestKind::SameOrigin, {}},
+    {"same_origin_http_with_port_in_host", sent_to(actual("http://localhost:8080", "POST"), "http", "localhost:8080"),
+     RequestKind::SameOrigin, {}},
+    {"same_origin_is_case_insensitive_on_host", sent_to(actual("https://API.Example", "POST"), "https", "api.EXAMPLE"),
+     RequestKind::SameOrigin, {}},
+    {"same_origin_ipv6_host", sent_to(actual("http://[::1]:8080", "POST"), "http", "[::1]:8080"),
+     RequestKind::SameOrigin, {}},
+    {"port_differs_from_host_port_is_actual", sent_to(actual("http://localhost", "POST"), "http", "localhost:8080"),
+     RequestKind::Actual, {}},
+    {"explicit_port_differs_from_default_is_actual", actual("https://api.example:8443"), RequestKind::Actual, {}},
+    {"scheme_differs_from_connection_is_actual", actual("http://api.example"), RequestKind::Actual, {}},
+    {"same_origin_options_with_acrm_is_not_a_preflight", preflight("https://api.example", "PUT", "x-custom-header"),
+     RequestKind::SameOrigin, {}},
+    {"unusable_host_leaves_request_cross_origin", sent_to(actual("https://api.example"), "https", ""),
+     RequestKind::Actual, {}},
+    {"invalid_origin_keeps_actual_class_and_reports_error", actual("https://partner.example/"), RequestKind::Actual,
+     OriginError::HasPath},
+    {"invalid_origin_keeps_preflight_class", preflight("https://user@partner.example", "PUT"),
+     RequestKind::Preflight, OriginError::UserInfo},
+    {"several_origin_lines_are_invalid",
+     with_origin_lines(actual("https://partner.example, https://other.example"), 2), RequestKind::Actual,
+     OriginError::Several},
+    {"several_identical_origin_lines_are_invalid", with_origin_lines(actual(kPartner), 2),  // the glue saw two lines
+     RequestKind::Actual, OriginError::Several},
+    {"invalid_origin_equal_to_own_host_is_not_same_origin", actual("https://api.example/", "POST"),
+     RequestKind::Actual, OriginError::HasPath},
+    {"empty_origin_header_is_present_but_invalid", actual(""), RequestKind::Actual, OriginError::Empty},
+    {"null_origin_is_cross_origin", actual("null", "POST"), RequestKind::Actual, OriginError::None},
+};
+
+}  // namespace
+
 BOOST_AUTO_TEST_SUITE(classification)
 
-BOOST_AUTO_TEST_CASE(no_origin_is_none) {
-    BOOST_TEST(classify(no_origin()) == RequestKind::None);
-    BOOST_TEST(classify(no_origin("OPTIONS")) == RequestKind::None);
-}
-
-BOOST_AUTO_TEST_CASE(cross_origin_get_is_actual) {
-    OriginError e = OriginError::BadByte;
-    BOOST_TEST(classify(actual(kPartner), &e) == RequestKind::Actual);
-    BOOST_TEST(e == OriginError::None);
-}
-
-BOOST_AUTO_TEST_CASE(options_with_origin_and_acrm_is_preflight) {
-    BOOST_TEST(classify(preflight(kPartner, "PUT")) == RequestKind::Preflight);
-}
-
-BOOST_AUTO_TEST_CASE(options_with_empty_acrm_is_preflight) {
-    BOOST_TEST(classify(preflight(kPartner, "")) == RequestKind::Preflight);
-}
-
-BOOST_AUTO_TEST_CASE(options_without_acrm_is_actual) {
-    BOOST_TEST(classify(actual(kPartner, "OPTIONS")) == RequestKind::Actual);
-}
-
-BOOST_AUTO_TEST_CASE(non_options_with_acrm_is_actual) {
-    Req r = preflight(kPartner, "PUT");
-    r.method = "POST";
-    BOOST_TEST(classify(r) == RequestKind::Actual);
-}
-
-BOOST_AUTO_TEST_CASE(same_origin_https_default_port) {
-    Req r = actual("https://api.example", "POST");
-    BOOST_TEST(classify(r) == RequestKind::SameOrigin);
-    Req explicit_port = actual("https://api.example:443", "POST");
-    BOOST_TEST(classify(explicit_port) == RequestKind::SameOrigin);
-}
-
-BOOST_AUTO_TEST_CASE(same_origin_host_with_default_port) {
-    Req r = actual("https://api.example", "POST");
-    r.host = "api.example:443";
-    BOOST_TEST(classify(r) == RequestKind::SameOrigin);
-}
-
-BOOST_AUTO_TEST_CASE(same_origin_http_with_port_in_host) {
-    Req r = actual("http://localhost:8080", "POST");
-    r.scheme = "http";
-    r.host = "localhost:8080";
-    BOOST_TEST(classify(r) == RequestKind::SameOrigin);
-}
-
-BOOST_AUTO_TEST_CASE(same_origin_is_case_insensitive_on_host) {
-    Req r = actual("https://API.Example", "POST");
-    r.host = "api.EXAMPLE";
-    BOOST_TEST(classify(r) == RequestKind::SameOrigin);
-}
-
-BOOST_AUTO_TEST_CASE(same_origin_ipv6_host) {
-    Req r = actual("http://[::1]:8080", "POST");
-    r.scheme = "http";
-    r.host = "[::1]:8080";
-    BOOST_TEST(classify(r) == RequestKind::SameOrigin);
-}
-
-BOOST_AUTO_TEST_CASE(port_differs_from_host_port_is_actual) {
-    Req r = actual("http://localhost", "POST");
-    r.scheme = "http";
-    r.host = "localhost:8080";
-    BOOST_TEST(classify(r) == RequestKind::Actual);
-    Req s = actual("https://api.example:8443");
-    BOOST_TEST(classify(s) == RequestKind::Actual);
-}
-
-BOOST_AUTO_TEST_CASE(scheme_differs_from_connection_is_actual) {
-    Req r = actual("http://api.example");
-    BOOST_TEST(classify(r) == RequestKind::Actual);
-}
-
-BOOST_AUTO_TEST_CASE(same_origin_options_with_acrm_is_not_a_preflight) {
-    Req r = preflight("https://api.example", "PUT", "x-custom-header");
-    BOOST_TEST(classify(r) == RequestKind::SameOrigin);
-}
-
-BOOST_AUTO_TEST_CASE(unusable_host_leaves_request_cross_origin) {
-    Req r = actual("https://api.example");
-    r.host = "";
-    BOOST_TEST(classify(r) == RequestKind::Actual);
-}
-
-BOOST_AUTO_TEST_CASE(invalid_origin_keeps_actual_class_and_reports_error) {
+BOOST_DATA_TEST_CASE(rows, bdata::make(kKinds), k) {
     OriginError e = OriginError::None;
-    BOOST_TEST(classify(actual("https://partner.example/"), &e) == RequestKind::Actual);
-    BOOST_TEST(e == OriginError::HasPath);
-}
-
-BOOST_AUTO_TEST_CASE(invalid_origin_keeps_preflight_class) {
-    OriginError e = OriginError::None;
-    BOOST_TEST(classify(preflight("https://user@partner.example", "PUT"), &e) == RequestKind::Preflight);
-    BOOST_TEST(e == OriginError::UserInfo);
-}
-
-BOOST_AUTO_TEST_CASE(several_origin_lines_are_invalid) {
-    Req r = actual("https://partner.example, https://other.example");
-    r.origin_count = 2;
-    OriginError e = OriginError::None;
-    BOOST_TEST(classify(r, &e) == RequestKind::Actual);
-    BOOST_TEST(e == OriginError::Several);
-}
-
-BOOST_AUTO_TEST_CASE(several_identical_origin_lines_are_invalid) {
-    Req r = actual(kPartner);
-    r.origin_count = 2;  // glue saw two lines even if the value looks valid
-    OriginError e = OriginError::None;
-    classify(r, &e);
-    BOOST_TEST(e == OriginError::Several);
-}
-
-BOOST_AUTO_TEST_CASE(invalid_origin_equal_to_own_host_is_not_same_origin) {
-    Req r = actual("https://api.example/", "POST");
-    OriginError e = OriginError::None;
-    BOOST_TEST(classify(r, &e) == RequestKind::Actual);
-    BOOST_TEST(e == OriginError::HasPath);
-}
-
-BOOST_AUTO_TEST_CASE(empty_origin_header_is_present_but_invalid) {
-    OriginError e = OriginError::None;
-    BOOST_TEST(classify(actual(""), &e) == RequestKind::Actual);
-    BOOST_TEST(e == OriginError::Empty);
-}
-
-BOOST_AUTO_TEST_CASE(null_origin_is_cross_origin) {
-    OriginError e = OriginError::BadByte;
-    BOOST_TEST(classify(actual("null", "POST"), &e) == RequestKind::Actual);
-    BOOST_TEST(e == OriginError::None);
+    BOOST_TEST(classify(k.req, &e) == k.kind);
+    if (k.error) BOOST_TEST(e == *k.error);
 }
 
 BOOST_AUTO_TEST_CASE(request_kind_names_match_cors_request_values) {
@@ -291,441 +242,448 @@ BOOST_AUTO_TEST_CASE(request_kind_names_match_cors_request_values) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// ---------------------------------------------------------------- decide(), as tables
+//
+// One row: a name, the scope's configuration, one request, and what the decision must
+// say. Only the expectations a row sets are checked.
+
+namespace {
+
+using Setup = std::function<void(Scope&)>;
+
+struct Case {
+    std::string name;
+    Setup setup;
+    Req req;
+    std::optional<RequestKind> kind_;
+    std::optional<bool> allowed_, origin_valid_;
+    std::optional<Action> action_;
+    std::optional<std::string> allow_origin_, credentials_, expose_, methods_, headers_, max_age_, pn_, reason_;
+    std::optional<unsigned> vary_;
+    bool no_allow_headers_ = false;
+    bool some_reason_ = false;
+
+    Case(std::string n, Setup s, Req r) : name(std::move(n)), setup(std::move(s)), req(std::move(r)) {}
+    Case& kind(RequestKind k) { kind_ = k; return *this; }
+    Case& allowed() { allowed_ = true; return *this; }
+    Case& refused() { allowed_ = false; return *this; }
+    Case& valid(bool v) { origin_valid_ = v; return *this; }
+    Case& action(Action a) { action_ = a; return *this; }
+    Case& origin(std::string v) { allow_origin_ = std::move(v); return *this; }
+    Case& credentials(std::string v) { credentials_ = std::move(v); return *this; }
+    Case& expose(std::string v) { expose_ = std::move(v); return *this; }
+    Case& methods(std::string v) { methods_ = std::move(v); return *this; }
+    Case& headers(std::string v) { headers_ = std::move(v); return *this; }
+    Case& max_age(std::string v) { max_age_ = std::move(v); return *this; }
+    Case& private_network(std::string v) { pn_ = std::move(v); return *this; }
+    Case& reason(std::string v) { reason_ = std::move(v); return *this; }
+    Case& some_reason() { some_reason_ = true; return *this; }
+    Case& vary(unsigned v) { vary_ = v; return *this; }
+    Case& no_allow_headers() { no_allow_headers_ = true; return *this; }
+    // Shorthands for the frequent shapes.
+    Case& answered() { return allowed().action(Action::AnswerPreflight); }
+    Case& rejected() { return refused().action(Action::Reject); }
+};
+std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name; }
+
+void check(const Case& c) {
+    Scope s;
+    c.setup(s);
+    Decision d;
+    run(s, c.req, d);
+    BOOST_TEST_CONTEXT(c.name) {
+        if (c.kind_) BOOST_TEST(d.kind == *c.kind_);
+        if (c.allowed_) BOOST_TEST(d.allowed == *c.allowed_);
+        if (c.origin_valid_) BOOST_TEST(d.origin_valid == *c.origin_valid_);
+        if (c.action_) BOOST_TEST(d.action == *c.action_);
+        if (c.allow_origin_) BOOST_TEST(d.allow_origin == *c.allow_origin_);
+        if (c.credentials_) BOOST_TEST(d.allow_credentials == *c.credentials_);
+        if (c.expose_) BOOST_TEST(d.expose_headers == *c.expose_);
+        if (c.methods_) BOOST_TEST(d.allow_methods == *c.methods_);
+        if (c.headers_) BOOST_TEST(d.allow_headers == *c.headers_);
+        if (c.max_age_) BOOST_TEST(d.max_age == *c.max_age_);
+        if (c.pn_) BOOST_TEST(d.allow_private_network == *c.pn_);
+        if (c.reason_) BOOST_TEST(reason_text(d) == *c.reason_);
+        if (c.some_reason_) BOOST_TEST(!reason_text(d).empty());
+        if (c.vary_) BOOST_TEST(d.vary == *c.vary_);
+        if (c.no_allow_headers_) BOOST_TEST(no_allow_headers(d));
+    }
+}
+
+
+const Setup partner = [](Scope& s) { s.allow_origin({kPartner}); };
+const Setup any_origin = [](Scope& s) { s.allow_origin({"*"}); };
+const Setup nothing = [](Scope&) {};
+std::string invalid(OriginError e) { return std::string("invalid origin: ") + cors::describe(e); }
+
+// The longest list of 8-byte names joined by ", " that, with one last name, echoes to
+// exactly kMaxAllowHeadersLength bytes: (the request's list, the echo).
+std::pair<std::string, std::string> list_echoing_to_the_limit() {
+    std::string list, want;
+    std::size_t i = 0;
+    while (want.size() + 2 + 8 <= cors::kMaxAllowHeadersLength - 10) {
+        std::string n = "x-" + std::to_string(100000 + i++);
+        if (!want.empty()) { want += ", "; list += ","; }
+        want += n;
+        list += n;
+    }
+    std::string last(cors::kMaxAllowHeadersLength - want.size() - 2, 'y');
+    return {list + "," + last, want + ", " + last};
+}
+
+std::string many_short_headers() {
+    std::string list;
+    for (int i = 0; i < 1000; ++i) list += "x-h" + std::to_string(i) + ",";
+    return list;
+}
+
+const std::vector<Case> kNoneAndSameOrigin = {
+    Case("no_origin_continues_with_vary_origin_only",
+         [](Scope& s) { s.allow_origin({kPartner}).credentials().expose_headers({"X-Total"}); }, no_origin())
+        .kind(RequestKind::None).allowed().action(Action::Continue).vary(cors::kVaryOrigin).no_allow_headers()
+        .reason(""),
+    Case("no_origin_under_static_any_gets_star_without_vary",
+         [](Scope& s) { s.allow_origin({"*"}).expose_headers({"X-Total", "X-Page"}); }, no_origin())
+        .action(Action::Continue).origin("*").expose("X-Total, X-Page").credentials("").vary(0),
+    Case("no_origin_under_star_with_credentials_gets_vary_and_no_star",
+         [](Scope& s) { s.allow_origin({"*"}).credentials(); }, no_origin())
+        .origin("").vary(cors::kVaryOrigin),
+    Case("same_origin_is_never_rejected", nothing, actual("https://api.example", "POST"))
+        .kind(RequestKind::SameOrigin).allowed().action(Action::Continue).vary(cors::kVaryOrigin).no_allow_headers(),
+    Case("same_origin_gets_no_cors_headers_even_when_allowed",
+         [](Scope& s) { s.allow_origin({"https://api.example"}).credentials(); }, actual("https://api.example", "POST"))
+        .kind(RequestKind::SameOrigin).no_allow_headers().vary(cors::kVaryOrigin),
+    Case("same_origin_listed_in_the_rules_and_spelled_otherwise",
+         [](Scope& s) { s.allow_origin({"https://api.example"}); }, actual("HTTPS://API.example:443", "POST"))
+        .kind(RequestKind::SameOrigin).no_allow_headers().vary(cors::kVaryOrigin),
+    Case("same_origin_options_preflight_is_not_answered", nothing,
+         preflight("https://api.example", "DELETE", "x-custom-header"))
+        .kind(RequestKind::SameOrigin).action(Action::Continue).allowed().methods(""),
+    Case("same_origin_under_static_any_gets_star_without_vary", any_origin, actual("https://api.example", "POST"))
+        .kind(RequestKind::SameOrigin).origin("*").vary(0),
+};
+
+const std::vector<Case> kActual = {
+    Case("allowed_origin_is_echoed_with_vary_origin", partner, actual(kPartner))
+        .kind(RequestKind::Actual).valid(true).allowed().action(Action::Continue).origin(kPartner).credentials("")
+        .expose("").vary(cors::kVaryOrigin).reason(""),
+    Case("allowed_origin_is_echoed_byte_for_byte", partner, actual("HTTPS://Partner.Example:443"))
+        .allowed().origin("HTTPS://Partner.Example:443"),
+    Case("allowed_origin_on_a_port_is_echoed", [](Scope& s) { s.allow_origin({"http://partner.example:8080"}); },
+         actual("http://partner.example:8080"))
+        .allowed().origin("http://partner.example:8080").vary(cors::kVaryOrigin),
+    Case("allowed_origin_on_another_port_is_refused",
+         [](Scope& s) { s.allow_origin({"http://partner.example:8080"}); }, actual("http://partner.example:8081"))
+        .rejected().reason("origin not allowed"),
+    Case("listed_origin_sent_on_several_lines_is_invalid", partner, with_origin_lines(actual(kPartner), 2))
+        .rejected().valid(false).reason(invalid(OriginError::Several)),
+    Case("credentials_add_allow_credentials_true", [](Scope& s) { s.allow_origin({kPartner}).credentials(); },
+         actual(kPartner, "POST"))
+        .origin(kPartner).credentials("true"),
+    Case("expose_headers_joined_as_configured",
+         [](Scope& s) { s.allow_origin({kPartner}).expose_headers({"X-Total-Count", "X-Request-Id"}); },
+         actual(kPartner))
+        .expose("X-Total-Count, X-Request-Id"),
+    Case("expose_headers_star_is_sent_as_star", [](Scope& s) { s.allow_origin({kPartner}).expose_headers({"*"}); },
+         actual(kPartner))
+        .expose("*"),
+    Case("preflight_only_headers_never_on_actual_requests",
+         [](Scope& s) {
+             s.allow_origin({kPartner}).allow_methods({"PUT"}).allow_headers_({"X-Custom"}).max_age(600)
+                 .private_network();
+         },
+         with_acrpn(actual(kPartner, "PUT"), "true"))
+        .allowed().methods("").headers("").max_age("").private_network(""),
+    Case("method_is_not_checked_on_actual_requests", partner, actual(kPartner, "DELETE"))
+        .allowed().action(Action::Continue).origin(kPartner),
+    Case("options_without_acrm_is_an_allowed_actual_request", partner, actual(kPartner, "OPTIONS"))
+        .kind(RequestKind::Actual).action(Action::Continue).origin(kPartner).methods(""),
+    Case("unlisted_origin_is_rejected_with_vary_origin_only",
+         [](Scope& s) { s.allow_origin({kPartner}).credentials().expose_headers({"X-Total"}); },
+         actual("https://evil.example"))
+        .kind(RequestKind::Actual).rejected().reason("origin not allowed").vary(cors::kVaryOrigin).no_allow_headers(),
+    Case("reject_off_continues_without_cors_headers",
+         [](Scope& s) { s.allow_origin({kPartner}).reject_off().expose_headers({"X-Total"}); },
+         actual("https://evil.example"))
+        .refused().action(Action::Continue).reason("origin not allowed").vary(cors::kVaryOrigin).no_allow_headers(),
+    Case("no_origin_rules_at_all_rejects_cross_origin", nothing, actual(kPartner)).rejected(),
+    Case("subdomain_wildcard_allows_deep_subdomain", [](Scope& s) { s.allow_origin({"https://*.partner.example"}); },
+         actual("https://a.b.partner.example"))
+        .allowed().origin("https://a.b.partner.example"),
+    Case("subdomain_wildcard_does_not_allow_the_apex",
+         [](Scope& s) { s.allow_origin({"https://*.partner.example"}); }, actual(kPartner))
+        .refused(),
+    Case("pattern_alone_allows_origin",
+         [](Scope& s) { s.allow_match("#^https://(www|api)\\.partner\\.example$#"); },
+         actual("https://api.partner.example"))
+        .allowed().origin("https://api.partner.example"),
+    Case("pattern_alone_refuses_other_origins",
+         [](Scope& s) { s.allow_match("#^https://(www|api)\\.partner\\.example$#"); },
+         actual("https://web.partner.example"))
+        .refused().reason("origin not allowed"),
+    Case("pattern_is_tested_against_origin_as_received_case",
+         [](Scope& s) { s.allow_match("/^https:\\/\\/partner\\.example$/"); }, actual("HTTPS://PARTNER.EXAMPLE"))
+        .refused(),
+    Case("pattern_is_tested_against_origin_as_received_port",
+         [](Scope& s) { s.allow_match("/^https:\\/\\/partner\\.example$/"); }, actual("https://partner.example:443"))
+        .refused(),
+    Case("rules_and_patterns_are_a_union_rule",
+         [](Scope& s) { s.allow_origin({"https://a.example"}).allow_match("@^https://b\\.example$@"); },
+         actual("https://a.example"))
+        .allowed(),
+    Case("rules_and_patterns_are_a_union_pattern",
+         [](Scope& s) { s.allow_origin({"https://a.example"}).allow_match("@^https://b\\.example$@"); },
+         actual("https://b.example"))
+        .allowed(),
+    Case("rules_and_patterns_are_a_union_neither",
+         [](Scope& s) { s.allow_origin({"https://a.example"}).allow_match("@^https://b\\.example$@"); },
+         actual("https://c.example"))
+        .refused(),
+    Case("match_limit_counts_as_no_match_with_its_reason",
+         [](Scope& s) { s.allow_match("#^https://(a|aa)+\\.example$#"); },
+         actual("https://" + std::string(60, 'a') + "b.example"))
+        .rejected().reason("pattern match limit exceeded"),
+    Case("static_any_answers_star_without_vary", [](Scope& s) { s.allow_origin({"*"}).expose_headers({"X-Total"}); },
+         actual("https://anyone.example"))
+        .allowed().origin("*").credentials("").expose("X-Total").vary(0),
+    Case("star_with_credentials_from_merging_matches_nothing", [](Scope& s) { s.allow_origin({"*"}).credentials(); },
+         actual(kPartner))
+        .rejected().reason("CORSAllowOrigin * is not allowed with credentials").origin("").vary(cors::kVaryOrigin),
+    Case("star_with_credentials_keeps_other_rules", [](Scope& s) { s.allow_origin({"*", kPartner}).credentials(); },
+         actual(kPartner))
+        .allowed().origin(kPartner).credentials("true"),
+    Case("star_plus_exact_rule_without_credentials_is_static_star",
+         [](Scope& s) { s.allow_origin({"*", kPartner}); }, actual(kPartner))
+        .origin("*").vary(0),
+    Case("null_origin_refused_without_null_rule",
+         [](Scope& s) { s.allow_origin({kPartner, "https://*.partner.example"}); }, actual("null", "POST"))
+        .valid(true).rejected().reason("origin not allowed"),
+    Case("null_origin_allowed_by_null_rule_is_echoed", [](Scope& s) { s.allow_origin({"null"}); },
+         actual("null", "POST"))
+        .allowed().origin("null").vary(cors::kVaryOrigin),
+    Case("null_origin_refused_under_static_any_with_vary", any_origin, actual("null", "POST"))
+        .rejected().origin("").vary(cors::kVaryOrigin),
+    Case("null_origin_is_never_tested_against_patterns",
+         [](Scope& s) { s.allow_match("/^null$/").allow_match("/.*/"); }, actual("null", "POST"))
+        .refused(),
+    Case("invalid_origin_refused_whatever_the_rules_say", any_origin, actual("https://partner.example/"))
+        .valid(false).rejected().reason("invalid origin: path or trailing slash").origin("").vary(cors::kVaryOrigin),
+    Case("invalid_origin_is_never_tested_against_patterns", [](Scope& s) { s.allow_match("/.*/"); },
+         actual("https://user@partner.example"))
+        .refused().reason(invalid(OriginError::UserInfo)),
+    Case("several_origin_lines_are_refused_as_invalid",
+         [](Scope& s) { s.allow_origin({kPartner, "https://other.example"}); },
+         with_origin_lines(actual("https://partner.example, https://other.example"), 2))
+        .refused().valid(false).reason(invalid(OriginError::Several)),
+    Case("overlong_origin_is_refused_as_invalid", any_origin, actual("https://" + std::string(600, 'a') + ".example"))
+        .refused().valid(false).reason(invalid(OriginError::TooLong)),
+    Case("invalid_origin_with_reject_off_continues_without_headers",
+         [](Scope& s) { s.allow_origin({kPartner}).reject_off(); }, actual("https://partner.example?x"))
+        .refused().action(Action::Continue).no_allow_headers().vary(cors::kVaryOrigin),
+};
+
+const Setup put_headers = [](Scope& s) { s.allow_origin({kPartner}).allow_methods({"PUT"}); };
+const Setup any_method = [](Scope& s) { s.allow_origin({kPartner}).allow_methods({"*"}); };
+const Setup any_header = [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"*"}); };
+
+std::vector<Case> preflight_cases() {
+    std::vector<Case> cases = {
+        Case("allowed_preflight_is_answered_with_every_header",
+             [](Scope& s) {
+                 s.allow_origin({kPartner}).allow_methods({"PUT", "DELETE"}).allow_headers_({"X-Custom-Header"})
+                     .credentials().expose_headers({"X-Total"}).max_age(600);
+             },
+             preflight(kPartner, "PUT", "x-custom-header"))
+            .kind(RequestKind::Preflight).answered().origin(kPartner).credentials("true").expose("X-Total")
+            .methods("PUT").headers("x-custom-header").max_age("600").private_network("").vary(kVaryPreflight),
+        Case("allow_methods_is_the_requested_method_only",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_methods({"PUT", "DELETE", "PATCH"}); },
+             preflight(kPartner, "DELETE"))
+            .methods("DELETE"),
+        Case("default_methods_refuse_put", partner, preflight(kPartner, "PUT"))
+            .rejected().reason("method not allowed: PUT"),
+        Case("methods_are_case_sensitive", put_headers, preflight(kPartner, "put"))
+            .refused().reason("method not allowed: put"),
+        Case("lower_case_get_is_not_safelisted", partner, preflight(kPartner, "get"))
+            .refused().reason("method not allowed: get"),
+        Case("empty_acrm_fails_the_preflight", any_method, preflight(kPartner, ""))
+            .kind(RequestKind::Preflight).rejected().some_reason().methods(""),
+        Case("headers_compare_case_insensitively_and_echo_lower_case",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"x-custom-header"}); },
+             preflight(kPartner, "POST", "X-Custom-Header"))
+            .allowed().headers("x-custom-header"),
+        Case("several_headers_echoed_joined_by_comma_space",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"Content-Type", "X-Request-Id", "X-Page"}); },
+             preflight(kPartner, "POST", "content-type,x-request-id"))
+            .allowed().headers("content-type, x-request-id"),
+        Case("header_list_white_space_and_empty_elements_skipped",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"X-A", "X-B"}); },
+             preflight(kPartner, "POST", " ,X-A ,, \t x-b\t,"))
+            .allowed().headers("x-a, x-b"),
+        Case("empty_header_list_sends_no_allow_headers_empty", partner, preflight(kPartner, "GET", std::string()))
+            .allowed().headers(""),
+        Case("empty_header_list_sends_no_allow_headers_commas", partner, preflight(kPartner, "GET", " , ,"))
+            .allowed().headers(""),
+        Case("empty_header_list_sends_no_allow_headers_absent", partner, preflight(kPartner, "GET"))
+            .allowed().headers(""),
+        Case("unlisted_header_fails_with_its_name",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"Content-Type"}); },
+             preflight(kPartner, "POST", "content-type, x-custom-header"))
+            .rejected().reason("header not allowed: x-custom-header").no_allow_headers(),
+        Case("no_allow_headers_configured_refuses_every_header", partner, preflight(kPartner, "POST", "content-type"))
+            .refused().reason("header not allowed: content-type"),
+        Case("star_headers_allow_any_header", any_header, preflight(kPartner, "POST", "X-Anything, content-type"))
+            .allowed().headers("x-anything, content-type"),
+        Case("star_headers_do_not_cover_authorization", any_header,
+             preflight(kPartner, "GET", "x-custom, authorization"))
+            .rejected().reason("header not allowed: authorization"),
+        Case("star_headers_do_not_cover_authorization_in_any_case", any_header,
+             preflight(kPartner, "GET", "X-Custom, AUTHORIZATION"))
+            .rejected().reason("header not allowed: AUTHORIZATION"),
+        Case("listed_header_compares_in_any_case",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"x-custom", "X-Other"}); },
+             preflight(kPartner, "GET", "X-CUSTOM, x-oThEr"))
+            .answered().headers("x-custom, x-other"),
+        Case("overlong_unlisted_header_is_not_allowed",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"X-A"}); },
+             preflight(kPartner, "POST", "x-a, " + std::string(3000, 'z')))
+            .rejected().reason("header not allowed: " + std::string(3000, 'z')).headers(""),
+        Case("overlong_allowed_header_is_too_long", any_header,
+             preflight(kPartner, "POST", "x-a, " + std::string(3000, 'z')))
+            .rejected().reason("Access-Control-Request-Headers too long: " + std::string(3000, 'z')).headers(""),
+        Case("requested_header_named_star_is_never_echoed",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"*"}).credentials(); },
+             preflight(kPartner, "GET", "x-custom, *"))
+            .refused().headers("").reason("header not allowed: *"),
+        Case("requested_method_named_star_is_never_echoed",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_methods({"*"}).credentials(); }, preflight(kPartner, "*"))
+            .refused().methods("").reason("method not allowed: *"),
+        Case("star_plus_authorization_allows_authorization",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"*", "Authorization"}); },
+             preflight(kPartner, "GET", "Authorization, x-custom"))
+            .allowed().headers("authorization, x-custom"),
+        Case("authorization_listed_explicitly_is_allowed",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"Authorization"}); },
+             preflight(kPartner, "GET", "authorization"))
+            .allowed().headers("authorization"),
+        Case("star_headers_with_credentials_never_echo_bare_star",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"*"}).credentials(); },
+             preflight(kPartner, "POST", "x-custom-header"))
+            .allowed().headers("x-custom-header").credentials("true"),
+        Case("star_header_requested_literally_is_not_a_wildcard",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"X-Custom"}); }, preflight(kPartner, "POST", "*"))
+            .refused(),
+        Case("echoed_header_list_of_2048_bytes_is_allowed", any_header,
+             preflight(kPartner, "POST", std::string(cors::kMaxAllowHeadersLength, 'x')))
+            .allowed().headers(std::string(cors::kMaxAllowHeadersLength, 'x')),
+        Case("echoed_header_list_of_2048_bytes_from_many_names_is_allowed", any_header,
+             preflight(kPartner, "POST", list_echoing_to_the_limit().first))
+            .allowed().headers(list_echoing_to_the_limit().second),
+        Case("echoed_header_list_over_2048_bytes_fails", any_header,
+             preflight(kPartner, "POST", std::string(cors::kMaxAllowHeadersLength + 1, 'x')))
+            .rejected().some_reason().headers(""),
+        Case("many_short_headers_over_the_bound_fail", any_header, preflight(kPartner, "POST", many_short_headers()))
+            .rejected(),
+        Case("thousands_of_commas_in_acrh_are_skipped",
+             [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"X-A"}); },
+             preflight(kPartner, "POST", std::string(100000, ',') + "x-a" + std::string(100000, ',')))
+            .allowed().headers("x-a"),
+        Case("origin_is_checked_before_method_and_headers", partner,
+             preflight("https://evil.example", "PUT", "x-custom-header"))
+            .refused().reason("origin not allowed"),
+        Case("method_is_checked_before_headers", partner, preflight(kPartner, "PUT", "x-custom-header"))
+            .reason("method not allowed: PUT"),
+        Case("failed_preflight_by_origin_is_403_with_preflight_vary",
+             [](Scope& s) {
+                 s.allow_origin({kPartner}).credentials().expose_headers({"X-Total"}).max_age(600).private_network();
+             },
+             with_acrpn(preflight("https://evil.example", "GET"), "true"))
+            .kind(RequestKind::Preflight).rejected().no_allow_headers().vary(kVaryPreflight),
+        Case("failed_preflight_by_method_has_no_allow_headers",
+             [](Scope& s) { s.allow_origin({kPartner}).credentials().max_age(600); }, preflight(kPartner, "DELETE"))
+            .action(Action::Reject).no_allow_headers().vary(kVaryPreflight),
+        Case("failed_preflight_by_origin_is_rejected_even_with_reject_off",
+             [](Scope& s) { s.allow_origin({kPartner}).reject_off(); }, preflight("https://evil.example", "GET"))
+            .action(Action::Reject),
+        Case("failed_preflight_by_method_is_rejected_even_with_reject_off",
+             [](Scope& s) { s.allow_origin({kPartner}).reject_off(); }, preflight(kPartner, "PUT"))
+            .action(Action::Reject),
+        Case("failed_preflight_is_rejected_even_in_pass_mode", [](Scope& s) { s.allow_origin({kPartner}).pass(); },
+             preflight(kPartner, "GET", "x-not-allowed"))
+            .rejected().no_allow_headers(),
+        Case("pass_mode_lets_allowed_preflight_continue_with_headers",
+             [](Scope& s) {
+                 s.allow_origin({kPartner}).allow_methods({"PUT"}).allow_headers_({"X-Custom"}).max_age(60).pass();
+             },
+             preflight(kPartner, "PUT", "x-custom"))
+            .kind(RequestKind::Preflight).allowed().action(Action::Continue).origin(kPartner).methods("PUT")
+            .headers("x-custom").max_age("60").vary(kVaryPreflight),
+        Case("max_age_zero_is_sent", [](Scope& s) { s.allow_origin({kPartner}).max_age(0); },
+             preflight(kPartner, "GET"))
+            .max_age("0"),
+        Case("max_age_upper_bound_is_sent", [](Scope& s) { s.allow_origin({kPartner}).max_age(86400); },
+             preflight(kPartner, "GET"))
+            .max_age("86400"),
+        Case("max_age_unset_sends_none", partner, preflight(kPartner, "GET")).allowed().max_age(""),
+        Case("private_network_asked_and_allowed", [](Scope& s) { s.allow_origin({kPartner}).private_network(); },
+             with_acrpn(preflight(kPartner, "GET"), "true"))
+            .action(Action::AnswerPreflight).private_network("true"),
+        Case("private_network_asked_but_off_is_answered_without_it", partner,
+             with_acrpn(preflight(kPartner, "GET"), "true"))
+            .answered().origin(kPartner).private_network(""),
+        Case("private_network_allowed_but_not_asked_is_not_sent",
+             [](Scope& s) { s.allow_origin({kPartner}).private_network(); }, preflight(kPartner, "GET"))
+            .private_network(""),
+        Case("private_network_allowed_but_asked_false_is_not_sent",
+             [](Scope& s) { s.allow_origin({kPartner}).private_network(); },
+             with_acrpn(preflight(kPartner, "GET"), "false"))
+            .private_network(""),
+        Case("static_any_preflight_answers_star",
+             [](Scope& s) { s.allow_origin({"*"}).allow_methods({"PUT"}).allow_headers_({"Content-Type"}); },
+             preflight("https://anyone.example", "PUT", "content-type"))
+            .answered().origin("*").credentials("").methods("PUT").headers("content-type").vary(kVaryPreflight),
+        Case("preflight_with_invalid_origin_fails",
+             [](Scope& s) { s.allow_origin({"*"}).allow_methods({"*"}); }, preflight("https://partner.example:0", "GET"))
+            .kind(RequestKind::Preflight).valid(false).rejected().reason(invalid(OriginError::BadPort))
+            .vary(kVaryPreflight).no_allow_headers(),
+        Case("preflight_from_null_origin_refused_under_star", any_origin, preflight("null", "GET")).rejected(),
+        Case("preflight_from_null_origin_allowed_by_null_rule", [](Scope& s) { s.allow_origin({"null"}); },
+             preflight("null", "GET"))
+            .allowed().origin("null"),
+        Case("preflight_allowed_by_pattern",
+             [](Scope& s) { s.allow_match("@\\.partner\\.example$@i").allow_methods({"PUT"}); },
+             preflight("https://API.partner.example", "PUT"))
+            .allowed().origin("https://API.partner.example"),
+    };
+    for (const char* m : {"GET", "HEAD", "POST"})
+        cases.push_back(Case(std::string("safelisted_methods_always_allowed_") + m, put_headers, preflight(kPartner, m))
+                            .answered().methods(m));
+    for (const char* m : {"PATCH", "PROPFIND", "purge"})
+        cases.push_back(
+            Case(std::string("star_methods_allow_any_method_") + m, any_method, preflight(kPartner, m)).allowed().methods(m));
+    int n = 0;
+    for (const char* m : {"PU T", "GET,PUT", "P\xc3\x9cT"})
+        cases.push_back(Case("acrm_that_is_not_a_token_fails_the_preflight_" + std::to_string(++n), any_method,
+                             preflight(kPartner, m))
+                            .rejected().methods(""));
+    n = 0;
+    for (const char* h : {"x-ok, bad header", "x:y", "x-\xc3\xa9"})
+        cases.push_back(Case("header_element_that_is_not_a_token_fails_" + std::to_string(++n), any_header,
+                             preflight(kPartner, "POST", h))
+                            .rejected().headers(""));
+    return cases;
+}
+const std::vector<Case> kPreflight = preflight_cases();
+
+}  // namespace
+
 BOOST_AUTO_TEST_SUITE(decide_none_and_same_origin)
-
-BOOST_AUTO_TEST_CASE(no_origin_continues_with_vary_origin_only) {
-    Scope s;
-    s.allow_origin({kPartner}).credentials().expose_headers({"X-Total"});
-    Req r = no_origin();
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.kind == RequestKind::None);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.action == Action::Continue);
-    BOOST_TEST(d.vary == cors::kVaryOrigin);
-    BOOST_TEST(no_allow_headers(d));
-    BOOST_TEST(std::string(d.reason).empty());
-}
-
-BOOST_AUTO_TEST_CASE(no_origin_under_static_any_gets_star_without_vary) {
-    Scope s;
-    s.allow_origin({"*"}).expose_headers({"X-Total", "X-Page"});
-    Req r = no_origin();
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.action == Action::Continue);
-    BOOST_TEST(d.allow_origin == "*");
-    BOOST_TEST(d.expose_headers == "X-Total, X-Page");
-    BOOST_TEST(d.allow_credentials.empty());
-    BOOST_TEST(d.vary == 0u);
-}
-
-BOOST_AUTO_TEST_CASE(no_origin_under_star_with_credentials_gets_vary_and_no_star) {
-    Scope s;
-    s.allow_origin({"*"}).credentials();
-    Req r = no_origin();
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allow_origin.empty());
-    BOOST_TEST(d.vary == cors::kVaryOrigin);
-}
-
-BOOST_AUTO_TEST_CASE(same_origin_is_never_rejected) {
-    Scope s;  // nothing allowed at all
-    Req r = actual("https://api.example", "POST");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.kind == RequestKind::SameOrigin);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.action == Action::Continue);
-    BOOST_TEST(d.vary == cors::kVaryOrigin);
-    BOOST_TEST(no_allow_headers(d));
-}
-
-BOOST_AUTO_TEST_CASE(same_origin_gets_no_cors_headers_even_when_allowed) {
-    Scope s;
-    s.allow_origin({"https://api.example"}).credentials();
-    Req r = actual("https://api.example", "POST");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.kind == RequestKind::SameOrigin);
-    BOOST_TEST(no_allow_headers(d));
-    BOOST_TEST(d.vary == cors::kVaryOrigin);
-}
-
-BOOST_AUTO_TEST_CASE(same_origin_options_preflight_is_not_answered) {
-    Scope s;
-    Req r = preflight("https://api.example", "DELETE", "x-custom-header");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.kind == RequestKind::SameOrigin);
-    BOOST_TEST(d.action == Action::Continue);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_methods.empty());
-}
-
-BOOST_AUTO_TEST_CASE(same_origin_under_static_any_gets_star_without_vary) {
-    Scope s;
-    s.allow_origin({"*"});
-    Req r = actual("https://api.example", "POST");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.kind == RequestKind::SameOrigin);
-    BOOST_TEST(d.allow_origin == "*");
-    BOOST_TEST(d.vary == 0u);
-}
-
+BOOST_DATA_TEST_CASE(rows, bdata::make(kNoneAndSameOrigin), c) { check(c); }
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(decide_actual)
 
-BOOST_AUTO_TEST_CASE(allowed_origin_is_echoed_with_vary_origin) {
-    Scope s;
-    s.allow_origin({kPartner});
-    Req r = actual(kPartner);
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.kind == RequestKind::Actual);
-    BOOST_TEST(d.origin_valid);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.action == Action::Continue);
-    BOOST_TEST(d.allow_origin == kPartner);
-    BOOST_TEST(d.allow_credentials.empty());
-    BOOST_TEST(d.expose_headers.empty());
-    BOOST_TEST(d.vary == cors::kVaryOrigin);
-    BOOST_TEST(std::string(d.reason).empty());
-    BOOST_TEST(d.reason_detail.empty());
-}
-
-BOOST_AUTO_TEST_CASE(allowed_origin_is_echoed_byte_for_byte) {
-    Scope s;
-    s.allow_origin({kPartner});
-    Req r = actual("HTTPS://Partner.Example:443");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_origin == "HTTPS://Partner.Example:443");
-}
-
-BOOST_AUTO_TEST_CASE(credentials_add_allow_credentials_true) {
-    Scope s;
-    s.allow_origin({kPartner}).credentials();
-    Req r = actual(kPartner, "POST");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allow_origin == kPartner);
-    BOOST_TEST(d.allow_credentials == "true");
-}
-
-BOOST_AUTO_TEST_CASE(expose_headers_joined_as_configured) {
-    Scope s;
-    s.allow_origin({kPartner}).expose_headers({"X-Total-Count", "X-Request-Id"});
-    Req r = actual(kPartner);
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.expose_headers == "X-Total-Count, X-Request-Id");
-}
-
-BOOST_AUTO_TEST_CASE(expose_headers_star_is_sent_as_star) {
-    Scope s;
-    s.allow_origin({kPartner}).expose_headers({"*"});
-    Req r = actual(kPartner);
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.expose_headers == "*");
-}
-
-BOOST_AUTO_TEST_CASE(preflight_only_headers_never_on_actual_requests) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_methods({"PUT"}).allow_headers_({"X-Custom"}).max_age(600).private_network();
-    Req r = actual(kPartner, "PUT");
-    r.acrpn = "true";
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_methods.empty());
-    BOOST_TEST(d.allow_headers.empty());
-    BOOST_TEST(d.max_age.empty());
-    BOOST_TEST(d.allow_private_network.empty());
-}
-
-BOOST_AUTO_TEST_CASE(method_is_not_checked_on_actual_requests) {
-    Scope s;
-    s.allow_origin({kPartner});  // default methods GET HEAD POST
-    Req r = actual(kPartner, "DELETE");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.action == Action::Continue);
-    BOOST_TEST(d.allow_origin == kPartner);
-}
-
-BOOST_AUTO_TEST_CASE(options_without_acrm_is_an_allowed_actual_request) {
-    Scope s;
-    s.allow_origin({kPartner});
-    Req r = actual(kPartner, "OPTIONS");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.kind == RequestKind::Actual);
-    BOOST_TEST(d.action == Action::Continue);
-    BOOST_TEST(d.allow_origin == kPartner);
-    BOOST_TEST(d.allow_methods.empty());
-}
-
-BOOST_AUTO_TEST_CASE(unlisted_origin_is_rejected_with_vary_origin_only) {
-    Scope s;
-    s.allow_origin({kPartner}).credentials().expose_headers({"X-Total"});
-    Req r = actual("https://evil.example");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.kind == RequestKind::Actual);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(reason_text(d) == "origin not allowed");
-    BOOST_TEST(d.vary == cors::kVaryOrigin);
-    BOOST_TEST(no_allow_headers(d));
-}
-
-BOOST_AUTO_TEST_CASE(reject_off_continues_without_cors_headers) {
-    Scope s;
-    s.allow_origin({kPartner}).reject_off().expose_headers({"X-Total"});
-    Req r = actual("https://evil.example");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Continue);
-    BOOST_TEST(reason_text(d) == "origin not allowed");
-    BOOST_TEST(d.vary == cors::kVaryOrigin);
-    BOOST_TEST(no_allow_headers(d));
-}
-
-BOOST_AUTO_TEST_CASE(no_origin_rules_at_all_rejects_cross_origin) {
-    Scope s;
-    Req r = actual(kPartner);
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-}
-
-BOOST_AUTO_TEST_CASE(subdomain_wildcard_allows_deep_subdomain_not_apex) {
-    Scope s;
-    s.allow_origin({"https://*.partner.example"});
-    Req deep = actual("https://a.b.partner.example");
-    Decision d1;
-    run(s, deep, d1);
-    BOOST_TEST(d1.allowed);
-    BOOST_TEST(d1.allow_origin == "https://a.b.partner.example");
-    Req apex = actual(kPartner);
-    Decision d2;
-    run(s, apex, d2);
-    BOOST_TEST(!d2.allowed);
-}
-
-BOOST_AUTO_TEST_CASE(pattern_alone_allows_origin) {
-    Scope s;
-    s.allow_match("#^https://(www|api)\\.partner\\.example$#");
-    Req r = actual("https://api.partner.example");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_origin == "https://api.partner.example");
-    Req other = actual("https://web.partner.example");
-    Decision d2;
-    run(s, other, d2);
-    BOOST_TEST(!d2.allowed);
-    BOOST_TEST(reason_text(d2) == "origin not allowed");
-}
-
-BOOST_AUTO_TEST_CASE(pattern_is_tested_against_origin_as_received) {
-    Scope s;
-    s.allow_match("/^https:\\/\\/partner\\.example$/");
-    Req r = actual("HTTPS://PARTNER.EXAMPLE");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    Req with_port = actual("https://partner.example:443");
-    Decision d2;
-    run(s, with_port, d2);
-    BOOST_TEST(!d2.allowed);
-}
-
-BOOST_AUTO_TEST_CASE(rules_and_patterns_are_a_union) {
-    Scope s;
-    s.allow_origin({"https://a.example"}).allow_match("@^https://b\\.example$@");
-    for (const char* o : {"https://a.example", "https://b.example"}) {
-        Req r = actual(o);
-        Decision d;
-        run(s, r, d);
-        BOOST_TEST(d.allowed, o);
-    }
-    Req c = actual("https://c.example");
-    Decision d;
-    run(s, c, d);
-    BOOST_TEST(!d.allowed);
-}
-
-BOOST_AUTO_TEST_CASE(match_limit_counts_as_no_match_with_its_reason) {
-    Scope s;
-    s.allow_match("#^https://(a|aa)+\\.example$#");
-    Req r = actual("https://" + std::string(60, 'a') + "b.example");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(reason_text(d) == "pattern match limit exceeded");
-}
-
-BOOST_AUTO_TEST_CASE(static_any_answers_star_without_vary) {
-    Scope s;
-    s.allow_origin({"*"}).expose_headers({"X-Total"});
-    Req r = actual("https://anyone.example");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_origin == "*");
-    BOOST_TEST(d.allow_credentials.empty());
-    BOOST_TEST(d.expose_headers == "X-Total");
-    BOOST_TEST(d.vary == 0u);
-}
-
-BOOST_AUTO_TEST_CASE(star_with_credentials_from_merging_matches_nothing) {
-    Scope s;
-    s.allow_origin({"*"}).credentials();
-    Req r = actual(kPartner);
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(reason_text(d) == "CORSAllowOrigin * is not allowed with credentials");
-    BOOST_TEST(d.allow_origin.empty());
-    BOOST_TEST(d.vary == cors::kVaryOrigin);
-}
-
-BOOST_AUTO_TEST_CASE(star_with_credentials_keeps_other_rules) {
-    Scope s;
-    s.allow_origin({"*", kPartner}).credentials();
-    Req r = actual(kPartner);
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_origin == kPartner);
-    BOOST_TEST(d.allow_credentials == "true");
-}
-
-BOOST_AUTO_TEST_CASE(star_plus_exact_rule_without_credentials_is_static_star) {
-    Scope s;
-    s.allow_origin({"*", kPartner});
-    Req r = actual(kPartner);
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allow_origin == "*");
-    BOOST_TEST(d.vary == 0u);
-}
-
-BOOST_AUTO_TEST_CASE(null_origin_refused_without_null_rule) {
-    Scope s;
-    s.allow_origin({kPartner, "https://*.partner.example"});
-    Req r = actual("null", "POST");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.origin_valid);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(reason_text(d) == "origin not allowed");
-}
-
-BOOST_AUTO_TEST_CASE(null_origin_allowed_by_null_rule_is_echoed) {
-    Scope s;
-    s.allow_origin({"null"});
-    Req r = actual("null", "POST");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_origin == "null");
-    BOOST_TEST(d.vary == cors::kVaryOrigin);
-}
-
-BOOST_AUTO_TEST_CASE(null_origin_refused_under_static_any_with_vary) {
-    Scope s;
-    s.allow_origin({"*"});
-    Req r = actual("null", "POST");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(d.allow_origin.empty());
-    BOOST_TEST(d.vary == cors::kVaryOrigin);
-}
-
-BOOST_AUTO_TEST_CASE(null_origin_is_never_tested_against_patterns) {
-    Scope s;
-    s.allow_match("/^null$/").allow_match("/.*/");
-    Req r = actual("null", "POST");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-}
-
-BOOST_AUTO_TEST_CASE(invalid_origin_refused_whatever_the_rules_say) {
-    Scope s;
-    s.allow_origin({"*"});
-    Req r = actual("https://partner.example/");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.origin_valid);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(reason_text(d) == "invalid origin: path or trailing slash");
-    BOOST_TEST(d.allow_origin.empty());
-    BOOST_TEST(d.vary == cors::kVaryOrigin);
-}
-
-BOOST_AUTO_TEST_CASE(invalid_origin_is_never_tested_against_patterns) {
-    Scope s;
-    s.allow_match("/.*/");
-    Req r = actual("https://user@partner.example");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(reason_text(d).rfind("invalid origin", 0) == 0u);
-    BOOST_TEST(test_support::contains_ci(reason_text(d), cors::describe(OriginError::UserInfo)));
-}
-
-BOOST_AUTO_TEST_CASE(several_origin_lines_are_refused_as_invalid) {
-    Scope s;
-    s.allow_origin({kPartner, "https://other.example"});
-    Req r = actual("https://partner.example, https://other.example");
-    r.origin_count = 2;
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(!d.origin_valid);
-    BOOST_TEST(reason_text(d) == std::string("invalid origin: ") + cors::describe(OriginError::Several));
-}
-
-BOOST_AUTO_TEST_CASE(overlong_origin_is_refused_as_invalid) {
-    Scope s;
-    s.allow_origin({"*"});
-    Req r = actual("https://" + std::string(600, 'a') + ".example");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(!d.origin_valid);
-    BOOST_TEST(reason_text(d) == std::string("invalid origin: ") + cors::describe(OriginError::TooLong));
-}
-
-BOOST_AUTO_TEST_CASE(invalid_origin_with_reject_off_continues_without_headers) {
-    Scope s;
-    s.allow_origin({kPartner}).reject_off();
-    Req r = actual("https://partner.example?x");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Continue);
-    BOOST_TEST(no_allow_headers(d));
-    BOOST_TEST(d.vary == cors::kVaryOrigin);
-}
+BOOST_DATA_TEST_CASE(rows, bdata::make(kActual), c) { check(c); }
 
 BOOST_AUTO_TEST_CASE(decision_object_is_reset_between_requests) {
     Scope s;
@@ -749,557 +707,15 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(decide_preflight)
 
-BOOST_AUTO_TEST_CASE(allowed_preflight_is_answered_with_every_header) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_methods({"PUT", "DELETE"}).allow_headers_({"X-Custom-Header"})
-        .credentials().expose_headers({"X-Total"}).max_age(600);
-    Req r = preflight(kPartner, "PUT", "x-custom-header");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.kind == RequestKind::Preflight);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.action == Action::AnswerPreflight);
-    BOOST_TEST(d.allow_origin == kPartner);
-    BOOST_TEST(d.allow_credentials == "true");
-    BOOST_TEST(d.expose_headers == "X-Total");
-    BOOST_TEST(d.allow_methods == "PUT");
-    BOOST_TEST(d.allow_headers == "x-custom-header");
-    BOOST_TEST(d.max_age == "600");
-    BOOST_TEST(d.allow_private_network.empty());
-    BOOST_TEST(d.vary == kVaryPreflight);
-}
+BOOST_DATA_TEST_CASE(rows, bdata::make(kPreflight), c) { check(c); }
 
-BOOST_AUTO_TEST_CASE(allow_methods_is_the_requested_method_only) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_methods({"PUT", "DELETE", "PATCH"});
-    Req r = preflight(kPartner, "DELETE");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allow_methods == "DELETE");
-}
-
-BOOST_AUTO_TEST_CASE(safelisted_methods_always_allowed) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_methods({"PUT"});
-    for (const char* m : {"GET", "HEAD", "POST"}) {
-        Req r = preflight(kPartner, m);
-        Decision d;
-        run(s, r, d);
-        BOOST_TEST(d.allowed, m);
-        BOOST_TEST(d.action == Action::AnswerPreflight);
-        BOOST_TEST(d.allow_methods == m);
-    }
-}
-
-BOOST_AUTO_TEST_CASE(default_methods_refuse_put) {
+BOOST_AUTO_TEST_CASE(refusal_names_the_method) {
     Scope s;
     s.allow_origin({kPartner});
     Req r = preflight(kPartner, "PUT");
     Decision d;
     run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(reason_text(d) == "method not allowed: PUT");
     BOOST_TEST(d.reason_detail == "PUT");
-}
-
-BOOST_AUTO_TEST_CASE(methods_are_case_sensitive) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_methods({"PUT"});
-    Req r = preflight(kPartner, "put");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(reason_text(d) == "method not allowed: put");
-}
-
-BOOST_AUTO_TEST_CASE(lower_case_get_is_not_safelisted) {
-    Scope s;
-    s.allow_origin({kPartner});
-    Req r = preflight(kPartner, "get");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(reason_text(d) == "method not allowed: get");
-}
-
-BOOST_AUTO_TEST_CASE(star_methods_allow_any_method) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_methods({"*"});
-    for (const char* m : {"PATCH", "PROPFIND", "purge"}) {
-        Req r = preflight(kPartner, m);
-        Decision d;
-        run(s, r, d);
-        BOOST_TEST(d.allowed, m);
-        BOOST_TEST(d.allow_methods == m);
-    }
-}
-
-BOOST_AUTO_TEST_CASE(empty_acrm_fails_the_preflight) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_methods({"*"});
-    Req r = preflight(kPartner, "");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.kind == RequestKind::Preflight);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(!reason_text(d).empty());
-    BOOST_TEST(d.allow_methods.empty());
-}
-
-BOOST_AUTO_TEST_CASE(acrm_that_is_not_a_token_fails_the_preflight) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_methods({"*"});
-    for (const char* m : {"PU T", "GET,PUT", "P\xc3\x9cT"}) {
-        Req r = preflight(kPartner, m);
-        Decision d;
-        run(s, r, d);
-        BOOST_TEST(!d.allowed, m);
-        BOOST_TEST(d.action == Action::Reject);
-        BOOST_TEST(d.allow_methods.empty());
-    }
-}
-
-BOOST_AUTO_TEST_CASE(headers_compare_case_insensitively_and_echo_lower_case) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"x-custom-header"});
-    Req r = preflight(kPartner, "POST", "X-Custom-Header");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_headers == "x-custom-header");
-}
-
-BOOST_AUTO_TEST_CASE(several_headers_echoed_joined_by_comma_space) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"Content-Type", "X-Request-Id", "X-Page"});
-    Req r = preflight(kPartner, "POST", "content-type,x-request-id");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_headers == "content-type, x-request-id");
-}
-
-BOOST_AUTO_TEST_CASE(header_list_white_space_and_empty_elements_skipped) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"X-A", "X-B"});
-    Req r = preflight(kPartner, "POST", " ,X-A ,, \t x-b\t,");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_headers == "x-a, x-b");
-}
-
-BOOST_AUTO_TEST_CASE(empty_header_list_sends_no_allow_headers) {
-    Scope s;
-    s.allow_origin({kPartner});
-    for (const char* h : {"", " , ,"}) {
-        Req r = preflight(kPartner, "GET", std::string(h));
-        Decision d;
-        run(s, r, d);
-        BOOST_TEST(d.allowed);
-        BOOST_TEST(d.allow_headers.empty());
-    }
-    Req none = preflight(kPartner, "GET");
-    Decision d;
-    run(s, none, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_headers.empty());
-}
-
-BOOST_AUTO_TEST_CASE(unlisted_header_fails_with_its_name) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"Content-Type"});
-    Req r = preflight(kPartner, "POST", "content-type, x-custom-header");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(reason_text(d) == "header not allowed: x-custom-header");
-    BOOST_TEST(no_allow_headers(d));
-}
-
-BOOST_AUTO_TEST_CASE(no_allow_headers_configured_refuses_every_header) {
-    Scope s;
-    s.allow_origin({kPartner});
-    Req r = preflight(kPartner, "POST", "content-type");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(reason_text(d) == "header not allowed: content-type");
-}
-
-BOOST_AUTO_TEST_CASE(star_headers_allow_any_header) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"*"});
-    Req r = preflight(kPartner, "POST", "X-Anything, content-type");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_headers == "x-anything, content-type");
-}
-
-BOOST_AUTO_TEST_CASE(star_headers_do_not_cover_authorization) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"*"});
-    Req r = preflight(kPartner, "GET", "x-custom, authorization");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(reason_text(d) == "header not allowed: authorization");
-}
-
-BOOST_AUTO_TEST_CASE(requested_header_named_star_is_never_echoed) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"*"}).credentials();
-    Req r = preflight(kPartner, "GET", "x-custom, *");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.allow_headers.empty());
-    BOOST_TEST(reason_text(d) == "header not allowed: *");
-}
-
-BOOST_AUTO_TEST_CASE(requested_method_named_star_is_never_echoed) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_methods({"*"}).credentials();
-    Req r = preflight(kPartner, "*");  // the decision's views point into it
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.allow_methods.empty());
-    BOOST_TEST(reason_text(d) == "method not allowed: *");
-}
-
-BOOST_AUTO_TEST_CASE(star_plus_authorization_allows_authorization) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"*", "Authorization"});
-    Req r = preflight(kPartner, "GET", "Authorization, x-custom");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_headers == "authorization, x-custom");
-}
-
-BOOST_AUTO_TEST_CASE(authorization_listed_explicitly_is_allowed) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"Authorization"});
-    Req r = preflight(kPartner, "GET", "authorization");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_headers == "authorization");
-}
-
-BOOST_AUTO_TEST_CASE(star_headers_with_credentials_never_echo_bare_star) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"*"}).credentials();
-    Req r = preflight(kPartner, "POST", "x-custom-header");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_headers == "x-custom-header");
-    BOOST_TEST(d.allow_credentials == "true");
-}
-
-BOOST_AUTO_TEST_CASE(star_header_requested_literally_is_not_a_wildcard) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"X-Custom"});
-    Req r = preflight(kPartner, "POST", "*");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-}
-
-BOOST_AUTO_TEST_CASE(header_element_that_is_not_a_token_fails) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"*"});
-    for (const char* h : {"x-ok, bad header", "x:y", "x-\xc3\xa9"}) {
-        Req r = preflight(kPartner, "POST", h);
-        Decision d;
-        run(s, r, d);
-        BOOST_TEST(!d.allowed, h);
-        BOOST_TEST(d.action == Action::Reject);
-        BOOST_TEST(d.allow_headers.empty());
-    }
-}
-
-BOOST_AUTO_TEST_CASE(echoed_header_list_of_2048_bytes_is_allowed) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"*"});
-    std::string name(cors::kMaxAllowHeadersLength, 'x');
-    Req r = preflight(kPartner, "POST", name);
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_headers == name);
-}
-
-BOOST_AUTO_TEST_CASE(echoed_header_list_of_2048_bytes_from_many_names_is_allowed) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"*"});
-    // 8-byte names joined by ", ", then one name that makes exactly 2048 bytes
-    std::string list, want;
-    std::size_t i = 0;
-    while (want.size() + 2 + 8 <= cors::kMaxAllowHeadersLength - 10) {
-        std::string n = "x-" + std::to_string(100000 + i++);
-        if (!want.empty()) { want += ", "; list += ","; }
-        want += n;
-        list += n;
-    }
-    std::string last(cors::kMaxAllowHeadersLength - want.size() - 2, 'y');
-    want += ", " + last;
-    list += "," + last;
-    BOOST_REQUIRE(want.size() == cors::kMaxAllowHeadersLength);
-    Req r = preflight(kPartner, "POST", list);
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_headers == want);
-}
-
-BOOST_AUTO_TEST_CASE(echoed_header_list_over_2048_bytes_fails) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"*"});
-    Req r = preflight(kPartner, "POST", std::string(cors::kMaxAllowHeadersLength + 1, 'x'));
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(!reason_text(d).empty());
-    BOOST_TEST(d.allow_headers.empty());
-}
-
-BOOST_AUTO_TEST_CASE(many_short_headers_over_the_bound_fail) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"*"});
-    std::string list;
-    for (int i = 0; i < 1000; ++i) list += "x-h" + std::to_string(i) + ",";
-    Req r = preflight(kPartner, "POST", list);
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-}
-
-BOOST_AUTO_TEST_CASE(thousands_of_commas_in_acrh_are_skipped) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_headers_({"X-A"});
-    Req r = preflight(kPartner, "POST", std::string(100000, ',') + "x-a" + std::string(100000, ','));
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_headers == "x-a");
-}
-
-BOOST_AUTO_TEST_CASE(origin_is_checked_before_method_and_headers) {
-    Scope s;
-    s.allow_origin({kPartner});
-    Req r = preflight("https://evil.example", "PUT", "x-custom-header");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(reason_text(d) == "origin not allowed");
-}
-
-BOOST_AUTO_TEST_CASE(method_is_checked_before_headers) {
-    Scope s;
-    s.allow_origin({kPartner});
-    Req r = preflight(kPartner, "PUT", "x-custom-header");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(reason_text(d) == "method not allowed: PUT");
-}
-
-BOOST_AUTO_TEST_CASE(failed_preflight_by_origin_is_403_with_preflight_vary) {
-    Scope s;
-    s.allow_origin({kPartner}).credentials().expose_headers({"X-Total"}).max_age(600).private_network();
-    Req r = preflight("https://evil.example", "GET");
-    r.acrpn = "true";
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.kind == RequestKind::Preflight);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(no_allow_headers(d));
-    BOOST_TEST(d.vary == kVaryPreflight);
-}
-
-BOOST_AUTO_TEST_CASE(failed_preflight_by_method_has_no_allow_headers) {
-    Scope s;
-    s.allow_origin({kPartner}).credentials().max_age(600);
-    Req r = preflight(kPartner, "DELETE");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(no_allow_headers(d));
-    BOOST_TEST(d.vary == kVaryPreflight);
-}
-
-BOOST_AUTO_TEST_CASE(failed_preflight_is_rejected_even_with_reject_off) {
-    Scope s;
-    s.allow_origin({kPartner}).reject_off();
-    Req bad_origin = preflight("https://evil.example", "GET");
-    Decision d1;
-    run(s, bad_origin, d1);
-    BOOST_TEST(d1.action == Action::Reject);
-    Req bad_method = preflight(kPartner, "PUT");
-    Decision d2;
-    run(s, bad_method, d2);
-    BOOST_TEST(d2.action == Action::Reject);
-}
-
-BOOST_AUTO_TEST_CASE(failed_preflight_is_rejected_even_in_pass_mode) {
-    Scope s;
-    s.allow_origin({kPartner}).pass();
-    Req r = preflight(kPartner, "GET", "x-not-allowed");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(no_allow_headers(d));
-}
-
-BOOST_AUTO_TEST_CASE(pass_mode_lets_allowed_preflight_continue_with_headers) {
-    Scope s;
-    s.allow_origin({kPartner}).allow_methods({"PUT"}).allow_headers_({"X-Custom"}).max_age(60).pass();
-    Req r = preflight(kPartner, "PUT", "x-custom");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.kind == RequestKind::Preflight);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.action == Action::Continue);
-    BOOST_TEST(d.allow_origin == kPartner);
-    BOOST_TEST(d.allow_methods == "PUT");
-    BOOST_TEST(d.allow_headers == "x-custom");
-    BOOST_TEST(d.max_age == "60");
-    BOOST_TEST(d.vary == kVaryPreflight);
-}
-
-BOOST_AUTO_TEST_CASE(max_age_zero_is_sent) {
-    Scope s;
-    s.allow_origin({kPartner}).max_age(0);
-    Req r = preflight(kPartner, "GET");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.max_age == "0");
-}
-
-BOOST_AUTO_TEST_CASE(max_age_upper_bound_is_sent) {
-    Scope s;
-    s.allow_origin({kPartner}).max_age(86400);
-    Req r = preflight(kPartner, "GET");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.max_age == "86400");
-}
-
-BOOST_AUTO_TEST_CASE(max_age_unset_sends_none) {
-    Scope s;
-    s.allow_origin({kPartner});
-    Req r = preflight(kPartner, "GET");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.max_age.empty());
-}
-
-BOOST_AUTO_TEST_CASE(private_network_asked_and_allowed) {
-    Scope s;
-    s.allow_origin({kPartner}).private_network();
-    Req r = preflight(kPartner, "GET");
-    r.acrpn = "true";
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.action == Action::AnswerPreflight);
-    BOOST_TEST(d.allow_private_network == "true");
-}
-
-BOOST_AUTO_TEST_CASE(private_network_asked_but_off_is_answered_without_it) {
-    Scope s;
-    s.allow_origin({kPartner});
-    Req r = preflight(kPartner, "GET");
-    r.acrpn = "true";
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.action == Action::AnswerPreflight);
-    BOOST_TEST(d.allow_origin == kPartner);
-    BOOST_TEST(d.allow_private_network.empty());
-}
-
-BOOST_AUTO_TEST_CASE(private_network_allowed_but_not_asked_is_not_sent) {
-    Scope s;
-    s.allow_origin({kPartner}).private_network();
-    Req r = preflight(kPartner, "GET");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allow_private_network.empty());
-    Req f = preflight(kPartner, "GET");
-    f.acrpn = "false";
-    Decision d2;
-    run(s, f, d2);
-    BOOST_TEST(d2.allow_private_network.empty());
-}
-
-BOOST_AUTO_TEST_CASE(static_any_preflight_answers_star) {
-    Scope s;
-    s.allow_origin({"*"}).allow_methods({"PUT"});
-    Req r = preflight("https://anyone.example", "PUT", "content-type");
-    s.allow_headers_({"Content-Type"});
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.action == Action::AnswerPreflight);
-    BOOST_TEST(d.allow_origin == "*");
-    BOOST_TEST(d.allow_credentials.empty());
-    BOOST_TEST(d.allow_methods == "PUT");
-    BOOST_TEST(d.allow_headers == "content-type");
-    BOOST_TEST((d.vary & (cors::kVaryRequestMethod | cors::kVaryRequestHeaders)) ==
-               (cors::kVaryRequestMethod | cors::kVaryRequestHeaders));
-}
-
-BOOST_AUTO_TEST_CASE(preflight_with_invalid_origin_fails) {
-    Scope s;
-    s.allow_origin({"*"}).allow_methods({"*"});
-    Req r = preflight("https://partner.example:0", "GET");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.kind == RequestKind::Preflight);
-    BOOST_TEST(!d.origin_valid);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    BOOST_TEST(reason_text(d).rfind("invalid origin", 0) == 0u);
-    BOOST_TEST(d.vary == kVaryPreflight);
-    BOOST_TEST(no_allow_headers(d));
-}
-
-BOOST_AUTO_TEST_CASE(preflight_from_null_origin_needs_null_rule) {
-    Scope s;
-    s.allow_origin({"*"});
-    Req r = preflight("null", "GET");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(!d.allowed);
-    BOOST_TEST(d.action == Action::Reject);
-    Scope n;
-    n.allow_origin({"null"});
-    Decision d2;
-    run(n, r, d2);
-    BOOST_TEST(d2.allowed);
-    BOOST_TEST(d2.allow_origin == "null");
-}
-
-BOOST_AUTO_TEST_CASE(preflight_allowed_by_pattern) {
-    Scope s;
-    s.allow_match("@\\.partner\\.example$@i").allow_methods({"PUT"});
-    Req r = preflight("https://API.partner.example", "PUT");
-    Decision d;
-    run(s, r, d);
-    BOOST_TEST(d.allowed);
-    BOOST_TEST(d.allow_origin == "https://API.partner.example");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -1451,84 +867,52 @@ struct Checked {
     }
 };
 
-BOOST_AUTO_TEST_CASE(clean_policy_has_no_errors_or_warnings) {
-    Scope s;
-    s.allow_origin({kPartner, "https://*.partner.example"}).allow_match("@\\.partner\\.example$@i")
-        .credentials().allow_methods({"PUT"}).allow_headers_({"X-A"}).max_age(600);
-    Checked c(s);
-    BOOST_TEST(c.errors.empty());
-    BOOST_TEST(c.warnings.empty());
-}
+// One row: a scope; how many errors and warnings check_policy() gives (unset: not
+// checked; errors -1: at least one), and a word that one of them must contain.
+struct PolicyCheck {
+    std::string name;
+    Setup setup;
+    std::optional<int> errors, warnings;
+    const char* error_word = nullptr;
+    const char* warning_word = nullptr;
+};
+std::ostream& operator<<(std::ostream& os, const PolicyCheck& p) { return os << p.name; }
 
-BOOST_AUTO_TEST_CASE(empty_policy_has_no_errors) {
-    Scope s;
-    Checked c(s);
-    BOOST_TEST(c.errors.empty());
-    BOOST_TEST(c.warnings.empty());
-}
+const std::vector<PolicyCheck> kPolicyChecks = {
+    {"clean_policy_has_no_errors_or_warnings",
+     [](Scope& s) {
+         s.allow_origin({kPartner, "https://*.partner.example"}).allow_match("@\\.partner\\.example$@i")
+             .credentials().allow_methods({"PUT"}).allow_headers_({"X-A"}).max_age(600);
+     },
+     0, 0},
+    {"empty_policy_has_no_errors", nothing, 0, 0},
+    {"star_with_credentials_is_an_error_naming_directives", [](Scope& s) { s.allow_origin({"*"}).credentials(); },
+     -1, {}, "CORSAllowOrigin"},
+    {"star_without_credentials_is_fine", any_origin, 0, {}},
+    {"unanchored_pattern_is_a_warning", [](Scope& s) { s.allow_match("#^https://partner\\.example#"); }, 0, 1,
+     nullptr, "CORSAllowOriginMatch"},
+    {"anchored_pattern_gives_no_warning",
+     [](Scope& s) { s.allow_match("^https://.+\\.partner\\.example$").allow_match("/^https:\\/\\/a\\.example\\z/"); },
+     {}, 0},
+    {"http_origin_with_credentials_is_a_warning",
+     [](Scope& s) { s.allow_origin({"http://partner.example"}).credentials(); }, 0, 1, nullptr, "http"},
+    {"http_origin_without_credentials_is_not_a_warning", [](Scope& s) { s.allow_origin({"http://partner.example"}); },
+     {}, 0},
+    {"null_allowed_is_a_warning", [](Scope& s) { s.allow_origin({"null"}); }, 0, 1, nullptr, "null"},
+    {"several_warnings_are_all_reported",
+     [](Scope& s) { s.allow_origin({"null", "http://partner.example"}).allow_match("/partner/").credentials(); }, 0,
+     3},
+};
 
-BOOST_AUTO_TEST_CASE(star_with_credentials_is_an_error_naming_directives) {
+BOOST_DATA_TEST_CASE(rows, bdata::make(kPolicyChecks), p) {
     Scope s;
-    s.allow_origin({"*"}).credentials();
+    p.setup(s);
     Checked c(s);
-    BOOST_TEST(c.errors.size() >= 1u);
-    BOOST_TEST(Checked::any_contains(c.errors, "CORSAllowOrigin"));
-}
-
-BOOST_AUTO_TEST_CASE(star_without_credentials_is_fine) {
-    Scope s;
-    s.allow_origin({"*"});
-    Checked c(s);
-    BOOST_TEST(c.errors.empty());
-}
-
-BOOST_AUTO_TEST_CASE(unanchored_pattern_is_a_warning) {
-    Scope s;
-    s.allow_match("#^https://partner\\.example#");
-    Checked c(s);
-    BOOST_TEST(c.errors.empty());
-    BOOST_TEST(c.warnings.size() == 1u);
-    BOOST_TEST(Checked::any_contains(c.warnings, "CORSAllowOriginMatch"));
-}
-
-BOOST_AUTO_TEST_CASE(anchored_pattern_gives_no_warning) {
-    Scope s;
-    s.allow_match("^https://.+\\.partner\\.example$").allow_match("/^https:\\/\\/a\\.example\\z/");
-    Checked c(s);
-    BOOST_TEST(c.warnings.empty());
-}
-
-BOOST_AUTO_TEST_CASE(http_origin_with_credentials_is_a_warning) {
-    Scope s;
-    s.allow_origin({"http://partner.example"}).credentials();
-    Checked c(s);
-    BOOST_TEST(c.errors.empty());
-    BOOST_TEST(c.warnings.size() == 1u);
-    BOOST_TEST(Checked::any_contains(c.warnings, "http"));
-}
-
-BOOST_AUTO_TEST_CASE(http_origin_without_credentials_is_not_a_warning) {
-    Scope s;
-    s.allow_origin({"http://partner.example"});
-    Checked c(s);
-    BOOST_TEST(c.warnings.empty());
-}
-
-BOOST_AUTO_TEST_CASE(null_allowed_is_a_warning) {
-    Scope s;
-    s.allow_origin({"null"});
-    Checked c(s);
-    BOOST_TEST(c.errors.empty());
-    BOOST_TEST(c.warnings.size() == 1u);
-    BOOST_TEST(Checked::any_contains(c.warnings, "null"));
-}
-
-BOOST_AUTO_TEST_CASE(several_warnings_are_all_reported) {
-    Scope s;
-    s.allow_origin({"null", "http://partner.example"}).allow_match("/partner/").credentials();
-    Checked c(s);
-    BOOST_TEST(c.errors.empty());
-    BOOST_TEST(c.warnings.size() == 3u);
+    if (p.errors && *p.errors < 0) BOOST_TEST(c.errors.size() >= 1u);
+    else if (p.errors) BOOST_TEST(c.errors.size() == static_cast<std::size_t>(*p.errors));
+    if (p.warnings) BOOST_TEST(c.warnings.size() == static_cast<std::size_t>(*p.warnings));
+    if (p.error_word) BOOST_TEST(Checked::any_contains(c.errors, p.error_word));
+    if (p.warning_word) BOOST_TEST(Checked::any_contains(c.warnings, p.warning_word));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -529,6 +529,31 @@ BOOST_AUTO_TEST_CASE(match_is_thread_safe) {
     BOOST_TEST(wrong.load() == 0);
 }
 
+// Should a PCRE2 need more for its match data than the stack arena holds, JIT patterns
+// take it from the heap: the partner is still allowed (never "pattern match failed").
+BOOST_AUTO_TEST_CASE(jit_match_falls_back_to_heap_match_data_when_the_arena_is_too_small) {
+    auto p = compiled("@^https://[a-z]+\\.partner\\.example$@i");
+    BOOST_REQUIRE(p->jit());
+    PatternList list;
+    BOOST_REQUIRE(list.add("@^https://a\\.example$@").empty());
+    BOOST_REQUIRE(list.add("@^https://[a-z]+\\.partner\\.example$@i").empty());
+    struct ArenaLimit {  // restored however the test ends
+        explicit ArenaLimit(std::size_t n) : saved(cors::detail::match_arena_limit) { cors::detail::match_arena_limit = n; }
+        ~ArenaLimit() { cors::detail::match_arena_limit = saved; }
+        std::size_t saved;
+    };
+    for (std::size_t limit : {std::size_t{0}, std::size_t{64}}) {
+        ArenaLimit small(limit);
+        BOOST_TEST_CONTEXT("arena limited to " << limit << " bytes") {
+            BOOST_TEST(p->match("https://www.partner.example") == MatchResult::Match);
+            BOOST_TEST(p->match("https://www.partner.example.evil") == MatchResult::NoMatch);
+            BOOST_TEST(p->match("https://www.p\xc3\xa4rtner.example") == MatchResult::NoMatch);  // the UTF path
+            BOOST_TEST(list.match("https://www.partner.example") == MatchResult::Match);
+            BOOST_TEST(list.match("https://b.example") == MatchResult::NoMatch);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(no_jit)

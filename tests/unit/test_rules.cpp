@@ -302,6 +302,67 @@ BOOST_AUTO_TEST_CASE(null_spec_with_wildcard_is_an_error) {
     BOOST_TEST(!r.add("null:*").empty());
 }
 
+// find_serialised: what browsers send (lower case, no default port) is found byte for
+// byte and comes back parsed; any other spelling of a listed origin is left to allows().
+BOOST_AUTO_TEST_CASE(find_serialised_returns_the_rule_parsed) {
+    Rules r{"HTTPS://App.Partner.Example", "https://b.example:443", "http://c.example:8080", "https://[::1]:8443",
+            "https://*.w.example"};
+    cors::Origin o;
+    BOOST_TEST_REQUIRE(r.rules.find_serialised("https://app.partner.example", o));
+    BOOST_TEST(o.scheme == "https");
+    BOOST_TEST(o.host == "app.partner.example");
+    BOOST_TEST(o.port == 443);
+    BOOST_TEST(!o.explicit_port);
+    BOOST_TEST(!o.opaque);
+    BOOST_TEST_REQUIRE(r.rules.find_serialised("https://b.example", o));
+    BOOST_TEST(o.host == "b.example");
+    BOOST_TEST_REQUIRE(r.rules.find_serialised("http://c.example:8080", o));
+    BOOST_TEST(o.host == "c.example");
+    BOOST_TEST(o.port == 8080);
+    BOOST_TEST(o.explicit_port);
+    BOOST_TEST_REQUIRE(r.rules.find_serialised("https://[::1]:8443", o));
+    BOOST_TEST(o.host == "[::1]");
+    BOOST_TEST(o.port == 8443);
+    for (const char* other : {"HTTPS://app.partner.example", "https://App.partner.example",
+                              "https://app.partner.example:443", "https://b.example:443", "http://c.example",
+                              "https://app.partner.example/", "https://x.w.example", "https://app.partner.exampl",
+                              "", "null"})
+        BOOST_TEST(!r.rules.find_serialised(other, o), "find_serialised(\"" << other << "\")");
+    for (const char* spelled : {"HTTPS://app.partner.example", "https://APP.partner.example:443",
+                                "https://b.example:443", "HTTP://C.EXAMPLE:8080"})
+        BOOST_TEST(r.allows(spelled), "allows(\"" << spelled << "\")");
+}
+
+BOOST_AUTO_TEST_CASE(exact_origins_stay_found_as_the_table_grows) {
+    OriginRules rules;
+    std::vector<std::string> origins;
+    for (int i = 0; i < 5000; ++i) origins.push_back("https://host" + std::to_string(i) + ".example");
+    for (const std::string& o : origins) BOOST_REQUIRE(rules.add(o).empty());
+    BOOST_REQUIRE(rules.add(origins[7]).empty());  // listed twice: one rule
+    BOOST_TEST(rules.size() == origins.size());
+    int missing = 0, wrong = 0;
+    cors::Origin found;
+    for (const std::string& o : origins) {
+        missing += !rules.find_serialised(o, found) || !rules.allows(origin_of(o));
+        wrong += rules.find_serialised(o + "x", found) || rules.allows(origin_of(o + "x"));
+    }
+    BOOST_TEST(missing == 0);
+    BOOST_TEST(wrong == 0);
+}
+
+BOOST_AUTO_TEST_CASE(lookups_do_not_allocate) {
+    Rules r{"https://a.example", "https://*.b.example"};
+    const cors::Origin a = origin_of("HTTPS://A.EXAMPLE:443"), b = origin_of("https://x.b.example"),
+                       c = origin_of("https://c.example");
+    cors::Origin found;
+    test_support::AllocationCounter counter;
+    bool ok = r.rules.allows(a) && r.rules.allows(b) && !r.rules.allows(c) &&
+              r.rules.find_serialised("https://a.example", found) && !r.rules.find_serialised("https://c.example", found);
+    const std::size_t n = counter.count();
+    BOOST_TEST(ok);
+    BOOST_TEST(n == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(public_suffix)
