@@ -20,6 +20,7 @@
 
 #include "engine/decision.hpp"
 #include "status.hpp"
+#include "origin_maps.hpp"
 
 extern "C" module AP_MODULE_DECLARE_DATA cors_module;
 APLOG_USE_MODULE(cors);
@@ -60,12 +61,13 @@ struct DirConfig {
     cors::NameList* methods;         // null: GET HEAD POST
     cors::NameList* allow_headers;
     cors::NameList* expose_headers;
+    cors_maps::AllowList* maps;      // CORSAllowOriginMap (origin_maps.cpp)
     const char* where;      // "file:line" of the scope's first CORS directive
     int registered;         // listed in g_scopes for the start-up checks (not merged)
 };
 
 #define CORS_INT_FIELDS(X) CORS_FLAGS(X) X(max_age, , , ) X(preflight, , , )
-#define CORS_POINTER_FIELDS(X) X(origins) X(patterns) X(methods) X(allow_headers) X(expose_headers) X(where)
+#define CORS_POINTER_FIELDS(X) X(origins) X(patterns) X(methods) X(allow_headers) X(expose_headers) X(maps) X(where)
 #define CORS_COUNT_INT(field, name, def, help) +1
 #define CORS_COUNT_POINTER(field) +1
 constexpr std::size_t kMergedInts = 0 CORS_INT_FIELDS(CORS_COUNT_INT);
@@ -260,6 +262,13 @@ extern "C" const char* set_preflight(cmd_parms* cmd, void* dc, const char* arg) 
     });
 }
 
+extern "C" const char* set_allow_origin_map(cmd_parms* cmd, void* dc, const char* arg) {
+    auto* c = static_cast<DirConfig*>(dc);
+    const char* error = cors_maps::allow_origin_map(cmd, c->maps, arg);
+    if (!error) touch_scope(cmd, c);
+    return error;
+}
+
 // In C++ the command table needs the cast that C does implicitly.
 #define CMD_FUNC(fn) reinterpret_cast<cmd_func>(reinterpret_cast<void (*)()>(fn))
 #define CORS_FLAG_DIRECTIVE(field, name, def, help)                                                   \
@@ -282,6 +291,12 @@ const command_rec cors_directives[] = {
                   "Seconds a browser may cache a preflight answer, 0 to 86400 (default none: no header)"),
     AP_INIT_TAKE1("CORSPreflight", CMD_FUNC(set_preflight), nullptr, OR_FILEINFO,
                   "Handle|Pass: answer preflights here, or pass allowed ones on (default Handle)"),
+    AP_INIT_ITERATE("CORSAllowOriginMap", CMD_FUNC(set_allow_origin_map), nullptr, OR_FILEINFO,
+                    "Names of origin maps (CORSOriginMap) whose origins are allowed"),
+    AP_INIT_TAKE2("CORSOriginMap", CMD_FUNC(cors_maps::set_origin_map), nullptr, RSRC_CONF,
+                  "A named list of allowed origins: name txt:/path | dbm[=type]:/path | \"dbd:SQL with one %s\""),
+    AP_INIT_TAKE1("CORSOriginMapCache", CMD_FUNC(cors_maps::set_origin_map_cache), nullptr, RSRC_CONF,
+                  "Seconds a map's answer is reused and between checks of a map file (default 60)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 #undef CORS_FLAG_DIRECTIVE
@@ -532,7 +547,8 @@ void log_decision(request_rec* r, const State* s) {
 State* decide_in_scope(request_rec* r) {
     const DirConfig* conf = dir_config(r);
     if (!engine_on(conf)) return nullptr;
-    const cors::Policy policy = policy_of(conf);
+    cors::Policy policy = policy_of(conf);
+    const cors_maps::RequestOracle maps(r, conf->maps, policy);  // sets policy.maps
     const cors::Request q = request_view(r);
     cors::Decision d;
     cors::decide(policy, q, d);
@@ -733,6 +749,7 @@ extern "C" int log_transaction(request_rec* r) {
 
 extern "C" void register_hooks(apr_pool_t* p) {
     cors_status::register_hooks(p);
+    cors_maps::register_hooks(p);
     ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
@@ -757,8 +774,8 @@ __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA cors_module
     STANDARD20_MODULE_STUFF,
     create_dir_config,
     merge_dir_config,
-    nullptr,
-    nullptr,
+    cors_maps::create_server_config,
+    cors_maps::merge_server_config,
     cors_directives,
     register_hooks,
     AP_MODULE_FLAG_NONE,

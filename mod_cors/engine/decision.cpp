@@ -17,6 +17,7 @@ constexpr const char* kMethodNotAllowed = "method not allowed";
 constexpr const char* kInvalidHeaders = "invalid Access-Control-Request-Headers";
 constexpr const char* kHeaderNotAllowed = "header not allowed";
 constexpr const char* kHeadersTooLong = "Access-Control-Request-Headers too long";
+constexpr const char* kMapUnavailable = "origin map unavailable";
 }  // namespace reason
 
 constexpr unsigned kVaryPreflight = kVaryOrigin | kVaryRequestMethod | kVaryRequestHeaders;
@@ -57,17 +58,28 @@ void allow(Decision& d, const Policy& policy, std::string_view origin) noexcept 
     d.vary = policy.static_any() ? 0u : unsigned{kVaryOrigin};
 }
 
-// Matches a valid origin against the scope's rules and patterns.
-const char* origin_refusal(const Policy& policy, const Request& req, const Origin& origin) noexcept {
+// Matches a valid origin against the scope's rules and patterns, then its origin maps.
+const char* origin_refusal(const Policy& policy, const Request& req, const Origin& origin,
+                           std::string_view& detail) noexcept {
     const bool any_blocked = policy.credentials && policy.origins && policy.origins->any();
     if (policy.origins && policy.origins->allows(origin, !any_blocked)) return nullptr;
+    const char* why = any_blocked ? reason::kAnyWithCredentials : reason::kOriginNotAllowed;
     if (policy.patterns && !origin.opaque) {
         MatchResult r = policy.patterns->match(req.origin);
         if (r == MatchResult::Match) return nullptr;
-        if (r == MatchResult::LimitExceeded) return reason::kMatchLimit;
-        if (r == MatchResult::Error) return reason::kMatchError;
+        if (r == MatchResult::LimitExceeded) why = reason::kMatchLimit;
+        if (r == MatchResult::Error) why = reason::kMatchError;
     }
-    return any_blocked ? reason::kAnyWithCredentials : reason::kOriginNotAllowed;
+    if (policy.maps && !origin.opaque) {
+        std::string_view unavailable;
+        MapAnswer a = policy.maps->lookup(origin, unavailable);
+        if (a == MapAnswer::Allowed) return nullptr;
+        if (a == MapAnswer::Unavailable && why == reason::kOriginNotAllowed) {
+            detail = unavailable;
+            return reason::kMapUnavailable;
+        }
+    }
+    return why;
 }
 
 // A name "*" is a token, but echoing it would read as the wildcard: never allowed.
@@ -84,6 +96,14 @@ bool header_allowed(const Policy& policy, std::string_view name) noexcept {
     return allowed->any() && !iequals(name, "authorization");
 }
 
+// header_allowed() for a name already in lower case: no case folding per comparison.
+bool lower_header_allowed(const Policy& policy, std::string_view lower) noexcept {
+    const NameList* allowed = policy.allow_headers;
+    if (!allowed || lower == "*") return false;
+    if (allowed->contains_lower(lower)) return true;
+    return allowed->any() && lower != "authorization";
+}
+
 // Checks the preflight's method and headers and fills the preflight-only headers.
 void decide_preflight(const Policy& policy, const Request& req, Decision& d) noexcept {
     if (!is_token(req.acrm)) return refuse(d, policy, reason::kInvalidMethod, req.acrm);
@@ -94,18 +114,26 @@ void decide_preflight(const Policy& policy, const Request& req, Decision& d) noe
     const char* failure = nullptr;
     std::string_view failed_name;
     for_each_list_element(req.acrh, [&](std::string_view name) {
-        if (!is_token(name)) failure = reason::kInvalidHeaders;
-        else if (!header_allowed(policy, name)) failure = reason::kHeaderNotAllowed;
-        else if (len + (len ? 2 : 0) + name.size() > kMaxAllowHeadersLength) failure = reason::kHeadersTooLong;
+        // Folded once, into its place in the echo, then compared as it is.
+        const std::size_t at = len + (len ? 2 : 0);
+        if (!is_token(name)) {
+            failure = reason::kInvalidHeaders;
+        } else if (at + name.size() > kMaxAllowHeadersLength) {
+            failure = header_allowed(policy, name) ? reason::kHeadersTooLong : reason::kHeaderNotAllowed;
+        } else {
+            for (std::size_t i = 0; i < name.size(); ++i) buf[at + i] = to_lower_ascii(name[i]);
+            if (!lower_header_allowed(policy, std::string_view(buf + at, name.size())))
+                failure = reason::kHeaderNotAllowed;
+        }
         if (failure) {
             failed_name = name;
             return false;
         }
         if (len) {
-            buf[len++] = ',';
-            buf[len++] = ' ';
+            buf[len] = ',';
+            buf[len + 1] = ' ';
         }
-        for (char c : name) buf[len++] = to_lower_ascii(c);
+        len = at + name.size();
         return true;
     });
     if (failure) return refuse(d, policy, failure, failed_name);
@@ -136,21 +164,37 @@ const char* to_string(RequestKind k) noexcept {
     return "none";
 }
 
-RequestKind classify(const Request& req, Origin& origin, OriginError& origin_error) noexcept {
-    origin = Origin{};
-    origin_error = OriginError::None;
-    if (!req.has_origin) return RequestKind::None;
-    origin_error = req.origin_count > 1 ? OriginError::Several : parse_origin(req.origin, origin);
+namespace {
+
+// The kind of a request with an Origin, once the Origin is parsed.
+RequestKind kind_of(const Request& req, const Origin& origin, OriginError origin_error) noexcept {
     if (origin_error == OriginError::None && !req.host.empty() && same_origin_as_host(origin, req.scheme, req.host))
         return RequestKind::SameOrigin;
     return (req.method == "OPTIONS" && req.has_acrm) ? RequestKind::Preflight : RequestKind::Actual;
 }
 
+}  // namespace
+
+RequestKind classify(const Request& req, Origin& origin, OriginError& origin_error) noexcept {
+    origin = Origin{};
+    origin_error = OriginError::None;
+    if (!req.has_origin) return RequestKind::None;
+    origin_error = req.origin_count > 1 ? OriginError::Several : parse_origin(req.origin, origin);
+    return kind_of(req, origin, origin_error);
+}
+
 void decide(const Policy& policy, const Request& req, Decision& d) noexcept {
     reset(d);
     Origin origin;
-    OriginError origin_error;
-    d.kind = classify(req, origin, origin_error);
+    OriginError origin_error = OriginError::None;
+    // An Origin that is byte for byte an exact rule's serialisation (what browsers send)
+    // is valid and allowed: the rules hold it parsed, no need to parse it again.
+    bool listed = req.has_origin && req.origin_count <= 1 && policy.origins &&
+                  policy.origins->find_serialised(req.origin, origin);
+    // The same for a map's origin, from memory only (a set, a cached answer).
+    if (!listed && req.has_origin && req.origin_count <= 1 && policy.maps)
+        listed = policy.maps->lists_serialised(req.origin, origin);
+    d.kind = listed ? kind_of(req, origin, origin_error) : classify(req, origin, origin_error);
 
     if (d.kind == RequestKind::None || d.kind == RequestKind::SameOrigin) {
         if (policy.static_any()) allow(d, policy, {});
@@ -161,7 +205,9 @@ void decide(const Policy& policy, const Request& req, Decision& d) noexcept {
         d.origin_valid = false;
         return refuse(d, policy, reason::kInvalidOrigin, describe(origin_error));
     }
-    if (const char* why = origin_refusal(policy, req, origin)) return refuse(d, policy, why);
+    std::string_view detail;
+    if (const char* why = listed ? nullptr : origin_refusal(policy, req, origin, detail))
+        return refuse(d, policy, why, detail);
 
     allow(d, policy, req.origin);
     if (d.kind == RequestKind::Preflight) decide_preflight(policy, req, d);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "origin.hpp"
+#include "origin_map.hpp"
 #include "pattern.hpp"
 #include "rules.hpp"
 
@@ -29,6 +30,7 @@ struct Policy {
     bool reject = true;
     bool report_only = false;
     bool override_app_headers = true;
+    const OriginOracle* maps = nullptr;        // CORSAllowOriginMap; null: none
 
     // "CORSAllowOrigin *" without credentials: the answer is a static "*".
     bool static_any() const noexcept;
@@ -95,8 +97,10 @@ struct Decision {
 // Classifies the request (RequestKind; origin validity) without any policy.
 RequestKind classify(const Request& req, Origin& origin, OriginError& origin_error) noexcept;
 
-// Decides. Never allocates; never throws. In report-only mode the decision is the
-// one that would apply (the glue logs it and changes nothing).
+// Decides; never throws. Allocates nothing on the heap itself; a CORSAllowOriginMatch
+// pattern may, for that match alone (see Pattern: matched without JIT, or a JIT match
+// that outgrows PCRE2's machine stack). In report-only mode the decision is the one
+// that would apply (the glue logs it and changes nothing).
 void decide(const Policy& policy, const Request& req, Decision& out) noexcept;
 
 // The Vary tokens for `bits`, e.g. "Origin, Access-Control-Request-Method, ...".
