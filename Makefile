@@ -4,6 +4,10 @@
 #   make install         install into $(DESTDIR)$(LIBEXECDIR)
 #   make test            every suite, then one summary line "N passed, N failed"
 #   make unit | differential | integration | conformance | browser | fuzz | bench | demo | deb
+#   make deployments     mod_cors inside real setups (mod_cache, Varnish, nginx, php-fpm, ...)
+#   make status          the counters in server-status, CORSDebugHeader, tools/cors-log-summary
+#   make serverfuzz      raw requests and h2c frames into a real httpd (FUZZ_SECONDS per configuration)
+#   make maps            origin maps (txt:, dbm:, dbd: on SQLite and PostgreSQL) against real servers
 #
 # Every suite is a script tests/<suite>/run.sh that prints "N passed, N failed"
 # as its last line; tests/run-suites adds them up.
@@ -13,13 +17,15 @@ CXX        ?= g++
 BUILD      ?= build
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
-ifneq ($(wildcard $(APXS)),)
-AP_INCLUDE := $(shell $(APXS) -q INCLUDEDIR)
-AP_CFLAGS  := $(shell $(APXS) -q CFLAGS) $(shell $(APXS) -q EXTRA_CPPFLAGS) $(shell $(APXS) -q NOTEST_CPPFLAGS)
-APR_CONFIG := $(shell $(APXS) -q APR_CONFIG 2>/dev/null)
-APR_INCLUDE := $(shell $(APR_CONFIG) --includedir 2>/dev/null)
-LIBEXECDIR := $(shell $(APXS) -q LIBEXECDIR)
-endif
+# What apxs says is read lazily, the first time a recipe uses it (then kept), never when the
+# Makefile is parsed: on a fresh machine `deps` installs apache2-dev (apxs) before that.
+# Each is "VAR = $(eval VAR := $$(shell ...))$(VAR)": computed once, on first use. A target that
+# needs them lists deps before $(MODULE), and make builds prerequisites in order (without -j).
+AP_INCLUDE  = $(eval AP_INCLUDE := $$(shell $$(APXS) -q INCLUDEDIR))$(AP_INCLUDE)
+AP_CFLAGS   = $(eval AP_CFLAGS := $$(shell $$(APXS) -q CFLAGS; $$(APXS) -q EXTRA_CPPFLAGS; $$(APXS) -q NOTEST_CPPFLAGS))$(AP_CFLAGS)
+APR_CONFIG  = $(eval APR_CONFIG := $$(shell $$(APXS) -q APR_CONFIG 2>/dev/null))$(APR_CONFIG)
+APR_INCLUDE = $(eval APR_INCLUDE := $$(shell $$(APR_CONFIG) --includedir 2>/dev/null))$(APR_INCLUDE)
+LIBEXECDIR  = $(eval LIBEXECDIR := $$(shell $$(APXS) -q LIBEXECDIR))$(LIBEXECDIR)
 
 WARN       := -Wall -Wextra -Wno-unused-parameter
 CXXSTD     := -std=c++17
@@ -33,16 +39,19 @@ ENGINE_HDR := $(wildcard mod_cors/engine/*.hpp)
 ENGINE_OBJ := $(patsubst mod_cors/engine/%.cpp,$(BUILD)/engine/%.o,$(ENGINE_SRC))
 ENGINE_LIB := $(BUILD)/libcorsengine.a
 
-GLUE_SRC   := mod_cors/mod_cors.cpp
-GLUE_OBJ   := $(BUILD)/mod_cors.o
+# The httpd-facing sources; each compiles to $(BUILD)/<name>.o.
+GLUE_SRC   := mod_cors/mod_cors.cpp mod_cors/status.cpp mod_cors/origin_maps.cpp
+GLUE_HDR   := $(wildcard mod_cors/*.hpp)
+GLUE_OBJ   := $(patsubst mod_cors/%.cpp,$(BUILD)/%.o,$(GLUE_SRC))
 MODULE     := $(BUILD)/mod_cors.so
 
 UNIT_SRC   := $(wildcard tests/unit/*.cpp)
 UNIT_BIN   := $(BUILD)/unit_tests
 PATTERN_TOOL := $(BUILD)/cors-pattern-tool
 
-.PHONY: all deps install uninstall test unit differential integration conformance browser \
-        hardening docs-check deb-test fuzz bench demo deb test-sanitize check-exports clean
+.PHONY: all deps install uninstall test unit differential integration conformance browser deployments \
+        hardening docs-check deb-test fuzz bench demo deb test-sanitize check-exports clean status serverfuzz \
+        fresh-check maps
 
 all: $(MODULE)
 
@@ -57,8 +66,9 @@ $(ENGINE_LIB): $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(GLUE_OBJ): $(GLUE_SRC) $(ENGINE_HDR)
+$(GLUE_OBJ): $(BUILD)/%.o: mod_cors/%.cpp $(ENGINE_HDR) $(GLUE_HDR)
 	@mkdir -p $(dir $@)
+	@command -v $(APXS) >/dev/null || { echo "$(APXS) not found: make deps installs it (apache2-dev)" >&2; exit 1; }
 	$(CXX) $(ENGINE_CXXFLAGS) $(AP_CFLAGS) -I$(AP_INCLUDE) -I$(APR_INCLUDE) -c $< -o $@
 
 $(MODULE): $(GLUE_OBJ) $(ENGINE_LIB) mod_cors/exports.map
@@ -90,7 +100,7 @@ differential: deps $(PATTERN_TOOL)
 	@tests/differential/run.sh $(BUILD)
 
 # Suites against the built module, each a script tests/<suite>/run.sh BUILD_DIR.
-MODULE_SUITES := integration conformance browser hardening bench demo
+MODULE_SUITES := integration conformance browser hardening bench demo deployments status serverfuzz maps
 $(MODULE_SUITES): deps $(MODULE)
 	@tests/$@/run.sh $(BUILD)
 
@@ -102,6 +112,11 @@ deb-test: deps
 
 deb: deps
 	@tests/deb/build.sh $(BUILD)
+
+# A fresh Debian 12 root (debootstrap, cached): ./bootstrap demo works there the first time,
+# and stops everything it started (root).
+fresh-check: deps $(MODULE)
+	@tests/fresh/run.sh $(BUILD)
 
 fuzz:
 	@tests/fuzz/run.sh $(BUILD)

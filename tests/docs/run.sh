@@ -4,6 +4,7 @@
 # - every conf/examples file passes "apache2 -t" with BUILD_DIR/mod_cors.so and
 #   starts without a mod_cors warning; the .htaccess example works in a live httpd;
 # - conf/cors.load and conf/cors.conf (its commented example too) pass "apache2 -t";
+# - every ```apache block of docs/deployment.md passes "apache2 -t";
 # - each directive of the command table (as `apache2 -L` lists it) has its section
 #   in docs/mod_cors.md, with the override class and the default the module gives
 #   it, and is used in a conf example, and every documented directive is in the table;
@@ -174,6 +175,43 @@ fi
 config=$work/cors-conf-example.conf
 write_config "$config" "$(sed -E 's/^#(<|\t)/\1/' conf/cors.conf)"
 syntax_check "conf/cors.conf (its example uncommented)" "$config"
+
+# ------------------------------------------------- docs/deployment.md's blocks
+
+# Every ```apache block of the deployment guide passes "apache2 -t" with the modules the
+# guide's setups use loaded; a block whose first line starts with "# .htaccess" is read
+# inside a <Directory> (apache2 -t reads no .htaccess), and the certificate files a block
+# names are replaced by one made here (mod_ssl opens them while reading the configuration).
+guide=docs/deployment.md
+guide_modules=(mime dir alias env setenvif headers rewrite filter deflate brotli cache cache_disk
+               cache_socache socache_shmcb proxy proxy_http proxy_fcgi ssl http2)
+guide_loads=$(for m in "${guide_modules[@]}"; do
+    [[ -f $modules_dir/mod_$m.so ]] && echo "LoadModule ${m}_module $modules_dir/mod_$m.so"; done)
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2 \
+    -keyout "$work/guide.key" -out "$work/guide.pem" >/dev/null 2>&1
+mkdir -p "$work/guide-blocks"
+awk -v dir="$work/guide-blocks" '
+    /^[[:space:]]*```apache[[:space:]]*$/ { n++; file = sprintf("%s/%02d-line-%d", dir, n, NR + 1); on = 1; next }
+    on && /^[[:space:]]*```[[:space:]]*$/ { on = 0; close(file); next }
+    on { print > file }' "$guide" 2>/dev/null
+mapfile -t guide_blocks < <(ls "$work/guide-blocks" 2>/dev/null | sort)
+if ((${#guide_blocks[@]})); then
+    pass "$guide has configuration blocks (${#guide_blocks[@]})"
+else
+    fail "$guide has configuration blocks" "no \`\`\`apache block in $guide"
+fi
+for block in "${guide_blocks[@]}"; do
+    text=$(sed -E "s#(SSLCertificateFile)[[:space:]]+[^[:space:]]+#\1 $work/guide.pem#;
+                   s#(SSLCertificateKeyFile)[[:space:]]+[^[:space:]]+#\1 $work/guide.key#" \
+               "$work/guide-blocks/$block")
+    if [[ $(sed -n '1s/^[[:space:]]*//p' "$work/guide-blocks/$block") == "# .htaccess"* ]]; then
+        text=$(printf '<Directory %s/htdocs>\n%s\n</Directory>' "$work" "$text")
+    fi
+    config=$work/guide-$block.conf
+    write_config "$config" "$guide_loads
+$text"
+    syntax_check "$guide block at ${block#*-}" "$config"
+done
 
 # ------------------------------------------------------------ the directives
 

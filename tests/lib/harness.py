@@ -259,6 +259,28 @@ def raw_request(port: int, data: bytes, timeout: float = REQUEST_TIMEOUT) -> Res
         return Response(resp.status, list(resp.getheaders()), resp.read())
 
 
+def keepalive_requests(port: int, method: str, path: str, headers: Headers = None, count: int = 1,
+                       timeout: float = REQUEST_TIMEOUT) -> Response:
+    """`count` identical HTTP/1.1 requests, one after the other on one keep-alive connection
+    (Host: 127.0.0.1:port, then the header lines as given); returns the last response."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        resp = None
+        for _ in range(count):
+            conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            conn.putheader("Host", f"127.0.0.1:{port}")
+            for name, value in _header_list(headers):
+                conn.putheader(name, value)
+            conn.endheaders()
+            r = conn.getresponse()
+            resp = Response(r.status, list(r.getheaders()), r.read())
+            if r.will_close:
+                raise ConnectionError(f"the server closed the connection after a {r.status}")
+        return resp
+    finally:
+        conn.close()
+
+
 def curl_request(url: str, method: str = "GET", headers: Headers = None,
                  body: Optional[bytes] = None, http2: bool = True,
                  timeout: float = REQUEST_TIMEOUT) -> Response:
@@ -417,6 +439,109 @@ class Backend:
         return [m for m, p in self.requests if path_part in p]
 
 
+# ---------------------------------------------------------------- proxies in front of httpd
+
+VARNISHD = os.environ.get("VARNISHD", "/usr/sbin/varnishd")
+NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
+
+
+class Varnish:
+    """Debian's varnishd in the foreground on 127.0.0.1:port, in front of 127.0.0.1:backend_port,
+    with its working directory (-n) in a temp directory. vcl=None: the built-in VCL (-b)."""
+
+    def __init__(self, backend_port: int, vcl: Optional[str] = None):
+        self.root = Path(tempfile.mkdtemp(prefix="mod_cors_varnish_"))
+        self.root.chmod(0o755)
+        self.port, self.backend_port, self.vcl = free_port(), backend_port, vcl
+        self.proc: Optional[subprocess.Popen] = None
+        self.log = self.root / "varnishd.log"
+
+    def start(self) -> "Varnish":
+        argv = [VARNISHD, "-F", "-n", str(self.root / "work"), "-a", f"127.0.0.1:{self.port}",
+                "-s", "malloc,16m", "-p", "default_ttl=120"]
+        if self.vcl is None:
+            argv += ["-b", f"127.0.0.1:{self.backend_port}"]
+        else:
+            (self.root / "default.vcl").write_text(self.vcl)
+            argv += ["-f", str(self.root / "default.vcl")]
+        self.proc = spawn(argv, self.log)
+        try:
+            wait_for_port(self.port, START_TIMEOUT, lambda: self.proc.poll() is None)
+        except Exception as exc:
+            self.stop()
+            raise RuntimeError(f"varnishd did not start: {exc}\n{tail(self.log)}") from exc
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.proc, signal.SIGTERM)
+        self.proc = None
+        if not KEEP_DIRS:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Nginx:
+    """Debian's nginx in the foreground, terminating TLS on 127.0.0.1:port (a certificate from
+    self_signed_cert()) and passing every request to http://127.0.0.1:upstream_port, with
+    its configuration, logs, pid and temp files in a temp directory. host_header is what
+    nginx sends upstream as Host ($host: the name alone, as most guides write it;
+    $http_host: what the browser sent, port included)."""
+
+    def __init__(self, upstream_port: int, host_header: str = "$host", port: Optional[int] = None):
+        self.root = Path(tempfile.mkdtemp(prefix="mod_cors_nginx_"))
+        self.root.chmod(0o755)
+        self.port = port or free_port()
+        self.upstream_port, self.host_header = upstream_port, host_header
+        self.proc: Optional[subprocess.Popen] = None
+        self.error_log = self.root / "error.log"
+
+    def render(self) -> str:
+        cert, key = self_signed_cert()
+        temp = "\n".join(f"    {kind}_temp_path {self.root}/tmp/{kind};"
+                         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        return f"""worker_processes 1;
+pid {self.root}/nginx.pid;
+error_log {self.error_log} warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log {self.root}/access.log;
+{temp}
+    server {{
+        listen 127.0.0.1:{self.port} ssl;
+        server_name localhost;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        location / {{
+            proxy_pass http://127.0.0.1:{self.upstream_port};
+            proxy_set_header Host {self.host_header};
+            proxy_set_header X-Forwarded-Proto https;
+            proxy_set_header X-Forwarded-For $remote_addr;
+        }}
+    }}
+}}
+"""
+
+    def start(self) -> "Nginx":
+        (self.root / "tmp").mkdir(mode=0o777)
+        (self.root / "tmp").chmod(0o777)
+        conf = self.root / "nginx.conf"
+        conf.write_text(self.render())
+        self.proc = spawn([NGINX, "-p", str(self.root), "-e", str(self.error_log), "-c", str(conf),
+                           "-g", "daemon off;"], self.root / "stdout.log")
+        try:
+            wait_for_port(self.port, START_TIMEOUT, lambda: self.proc.poll() is None)
+        except Exception as exc:
+            self.stop()
+            raise RuntimeError(f"nginx did not start: {exc}\n{tail(self.root / 'stdout.log')}\n"
+                               f"{tail(self.error_log)}") from exc
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.proc, signal.SIGQUIT)
+        self.proc = None
+        if not KEEP_DIRS:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- httpd
 
 BASE_MODULES = ("authz_core", "authn_core", "auth_basic", "authn_file", "authz_user", "mime",
@@ -460,8 +585,17 @@ class ServerSpec:
     app_dirs: tuple = ("app",)           # htdocs folders that get a copy of app_source
     app_source: Optional[str] = None     # the folder copied there (default tests/integration/app)
     extra_ports: tuple = ()              # names N: a free port each, as ${IT_PORT_N} (no Listen)
+    port: Optional[int] = None           # a fixed ${IT_PORT} (the demo's 8080) instead of a free one
+    fixed_ports: dict = field(default_factory=dict)  # name N -> a fixed port, as ${IT_PORT_N} (no Listen)
     files: dict = field(default_factory=dict)  # htdocs-relative path -> content
     users: dict = field(default_factory=lambda: {"alice": "wonderland"})
+    # For measurements (tests/bench): fewer modules, no access log, one process, a launcher.
+    base_modules: Optional[tuple] = None  # None: BASE_MODULES (then mod_dir, mod_env as needed)
+    access_log: bool = True               # CustomLog logs/access.log
+    command_prefix: tuple = ()            # put before apache2, e.g. ("valgrind", "--tool=callgrind")
+    single_process: bool = False          # apache2 -X (one process, no children), not -DFOREGROUND
+    start_timeout: float = START_TIMEOUT  # seconds to wait for the first answer
+    stop_timeout: float = STOP_TIMEOUT    # seconds SIGTERM is given before SIGKILL
 
 
 # What a crashed child, or an exception the module caught, leaves in an error log.
@@ -496,9 +630,10 @@ class Httpd:
         self.root = Path(tempfile.mkdtemp(prefix="mod_cors_it_"))
         self.htdocs, self.conf_dir = self.root / "htdocs", self.root / "conf"
         self.logs, self.state, self.run_dir = self.root / "logs", self.root / "state", self.root / "run"
-        self.port = free_port()
+        self.port = spec.port or free_port()
         self.tls_port = free_port() if spec.tls else None
         self.ports = {name: free_port() for name in spec.extra_ports}
+        self.ports.update({name: int(port) for name, port in spec.fixed_ports.items()})
         self.proc: Optional[subprocess.Popen] = None
         self._crash_checked = 0  # error-log bytes already read by collect_crashes()
         self._make_tree()
@@ -540,7 +675,8 @@ class Httpd:
 
     def render(self) -> str:
         spec = self.spec
-        modules = [f"mpm_{spec.mpm}", *BASE_MODULES, *spec.modules]
+        modules = [f"mpm_{spec.mpm}", *(BASE_MODULES if spec.base_modules is None else spec.base_modules),
+                   *spec.modules]
         if spec.php == "mod_php":
             modules.append("php")
         if spec.php == "fpm":
@@ -574,14 +710,14 @@ DefaultRuntimeDir "{self.run_dir}"
 ErrorLog "{self.logs}/error.log"
 LogLevel {self.log_level}
 LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{{Origin}}i\\"" it
-CustomLog "{self.logs}/access.log" it
+{f'CustomLog "{self.logs}/access.log" it' if spec.access_log else "# no access log"}
 TypesConfig /etc/mime.types
 DocumentRoot "{self.htdocs}"
-DirectoryIndex index.html index.php
+{"DirectoryIndex index.html index.php" if "dir" in modules else "# no mod_dir"}
 KeepAlive Off
 Timeout 20
 {MPM_TUNING[spec.mpm]}
-SetEnv CORS_TEST_STATE "{self.reached_log}"
+{f'SetEnv CORS_TEST_STATE "{self.reached_log}"' if "env" in modules else "# no mod_env"}
 <Directory />
     AllowOverride None
     Require all denied
@@ -617,11 +753,11 @@ SetEnv CORS_TEST_STATE "{self.reached_log}"
         return done
 
     def start(self) -> "Httpd":
-        self.proc = spawn([APACHE2, "-d", str(self.root), "-f", str(self.conf), "-DFOREGROUND"],
-                          self.startup_log)
+        self.proc = spawn([*self.spec.command_prefix, APACHE2, "-d", str(self.root), "-f", str(self.conf),
+                           "-X" if self.spec.single_process else "-DFOREGROUND"], self.startup_log)
         _running.add(self)
         try:
-            self.wait_ready(START_TIMEOUT)
+            self.wait_ready(self.spec.start_timeout)
         except Exception as exc:
             self.stop(remove=False)
             raise RuntimeError(f"httpd did not start ({exc}); kept {self.root}\n"
@@ -645,7 +781,7 @@ SetEnv CORS_TEST_STATE "{self.reached_log}"
                     time.sleep(0.05)
 
     def stop(self, remove: bool = True) -> None:
-        stop_process(self.proc, signal.SIGTERM)
+        stop_process(self.proc, signal.SIGTERM, self.spec.stop_timeout)
         self.proc = None
         if self in _running:
             self.collect_crashes()
