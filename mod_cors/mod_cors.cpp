@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <new>
 #include <string>
 #include <vector>
@@ -98,6 +99,7 @@ struct State {
     const char* kind;
     const char* origin;
     const char* reason;     // NULL when allowed
+    const request_rec* filtered;  // the request whose output chain has the headers filter
 };
 
 // Scopes configured in the main configuration, for the warnings and the summary
@@ -327,14 +329,23 @@ extern "C" void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) {
 
 // --------------------------------------------------------------- the headers
 
+// "Access-Control-*", case-insensitively; the first letters compared inline stop at the
+// NUL of a shorter name, and set the common "Accept-*" names apart cheaply.
+bool is_access_control(const char* name) noexcept {
+    return name && (name[0] | 0x20) == 'a' && (name[1] | 0x20) == 'c' && (name[2] | 0x20) == 'c' &&
+           (name[3] | 0x20) == 'e' && (name[4] | 0x20) == 's' && !strncasecmp(name, "Access-Control-", 15);
+}
+
 void unset_access_control(apr_table_t* t) {
-    // Collect first: unsetting while iterating an APR table is not allowed.
     const apr_array_header_t* arr = apr_table_elts(t);
     const auto* e = reinterpret_cast<const apr_table_entry_t*>(arr->elts);
+    int found = 0;
+    for (int i = 0; i < arr->nelts; ++i) found += is_access_control(e[i].key);
+    if (!found) return;
+    // Collect first: unsetting while iterating an APR table is not allowed.
     std::vector<const char*> names;
     for (int i = 0; i < arr->nelts; ++i)
-        if (e[i].key && (e[i].key[0] | 0x20) == 'a' && !strncasecmp(e[i].key, "Access-Control-", 15))
-            names.push_back(e[i].key);
+        if (is_access_control(e[i].key)) names.push_back(e[i].key);
     for (const char* name : names) apr_table_unset(t, name);
 }
 
@@ -343,12 +354,14 @@ void unset_access_control(apr_table_t* t) {
 // a variant on the first Vary line only. httpd's fixup_vary removes repeated tokens when
 // the answer is sent; `Vary: *` already covers Origin.
 void merge_vary(request_rec* r, unsigned bits) {
-    const char* app = apr_table_getm(r->pool, r->headers_out, "Vary");
-    const char* err = apr_table_getm(r->pool, r->err_headers_out, "Vary");
-    if (!app && !err) {
-        apr_table_setn(r->headers_out, "Vary", cors::vary_value(bits).data());  // a NUL-terminated literal
+    const bool in_app = apr_table_get(r->headers_out, "Vary");
+    const bool in_err = !apr_is_empty_table(r->err_headers_out) && apr_table_get(r->err_headers_out, "Vary");
+    if (!in_app && !in_err) {
+        apr_table_addn(r->headers_out, "Vary", cors::vary_value(bits).data());  // a NUL-terminated literal
         return;
     }
+    const char* app = in_app ? apr_table_getm(r->pool, r->headers_out, "Vary") : nullptr;
+    const char* err = in_err ? apr_table_getm(r->pool, r->err_headers_out, "Vary") : nullptr;
     const char* joined = app && err ? apr_pstrcat(r->pool, app, ", ", err, nullptr) : app ? app : err;
     if (err) apr_table_unset(r->err_headers_out, "Vary");
     if (ap_find_token(r->pool, joined, "*")) {
@@ -378,12 +391,14 @@ void apply_headers(request_rec* r, const State* s) {
         unset_access_control(r->headers_out);
         unset_access_control(r->err_headers_out);
     }
+    // No header of these names is left in either table (or, with the application's kept,
+    // the name is skipped): added, not searched for again.
     auto set = [&](const char* name, const char* value) {
         if (!value) return;
         if (!s->override_app &&
             (apr_table_get(r->headers_out, name) || apr_table_get(r->err_headers_out, name)))
             return;
-        apr_table_setn(r->headers_out, name, value);
+        apr_table_addn(r->headers_out, name, value);
     };
     set("Access-Control-Allow-Origin", s->allow_origin);
     set("Access-Control-Allow-Credentials", s->allow_credentials);
@@ -421,20 +436,41 @@ State* state_of(const request_rec* r) {
 
 void set_state(request_rec* r, State* state) { ap_set_module_config(r->request_config, &cors_module, state); }
 
-const char* pool_copy(apr_pool_t* p, std::string_view v) {
-    return v.empty() ? nullptr : apr_pstrmemdup(p, v.data(), v.size());
-}
-
 // httpd answers some requests it could not read (400, 408, 413, 414, 431) with fields
 // still NULL: every string the glue reads goes through this.
 const char* or_empty(const char* s) noexcept { return s ? s : ""; }
 const char* or_dash(const char* s) noexcept { return s ? s : "-"; }
 
+// What every decision reads of the request headers, in one pass: the Origin lines (the
+// first and how many: a module or HTTP/2 may keep them apart; HTTP/1 lines arrive joined
+// with ", ", which no origin is) and the first Host line.
+struct HeaderLines {
+    const char* origin = nullptr;
+    int origin_count = 0;
+    const char* host = nullptr;
+};
+
+HeaderLines header_lines(const apr_table_t* headers) {
+    HeaderLines lines;
+    const apr_array_header_t* arr = apr_table_elts(headers);
+    const auto* e = reinterpret_cast<const apr_table_entry_t*>(arr->elts);
+    for (int i = 0; i < arr->nelts; ++i) {
+        const char* key = e[i].key;
+        if (!key) continue;
+        const char first = static_cast<char>(key[0] | 0x20);  // most names end here
+        if (first == 'o' && !strcasecmp(key, "Origin")) {
+            if (!lines.origin_count++) lines.origin = e[i].val;
+        } else if (first == 'h' && !lines.host && !strcasecmp(key, "Host")) {
+            lines.host = e[i].val;
+        }
+    }
+    return lines;
+}
+
 // The request's own origin, host part: the Host it was sent to. With an explicit scheme
 // in ServerName (https://host[:port], behind a TLS-terminating proxy) the port is
 // ServerName's; without a Host header, the name and port the request reached.
-const char* request_host(request_rec* r) {
-    const char* host = apr_table_get(r->headers_in, "Host");
+const char* request_host(request_rec* r, const char* host) {
     if (host && r->server->server_scheme && r->hostname) {
         const unsigned port = r->server->port ? r->server->port : apr_uri_port_of_scheme(r->server->server_scheme);
         return apr_psprintf(r->pool, strchr(r->hostname, ':') ? "[%s]:%u" : "%s:%u", r->hostname, port);
@@ -444,30 +480,16 @@ const char* request_host(request_rec* r) {
     return apr_psprintf(r->pool, "%s:%u", r->hostname, static_cast<unsigned>(r->connection->local_addr->port));
 }
 
-// The first Origin line and how many there are (a module or HTTP/2 may keep them apart;
-// HTTP/1 lines arrive joined with ", ", which no origin is).
-struct OriginLines {
-    const char* first = nullptr;
-    int count = 0;
-};
-
-int count_origin_line(void* ctx, const char*, const char* value) {
-    auto* lines = static_cast<OriginLines*>(ctx);
-    if (!lines->count++) lines->first = value;
-    return 1;
-}
-
 cors::Request request_view(request_rec* r) {
     cors::Request q;
     q.method = or_empty(r->method);
-    OriginLines origin;
-    apr_table_do(count_origin_line, &origin, r->headers_in, "Origin", nullptr);
-    q.has_origin = origin.count > 0;
+    const HeaderLines lines = header_lines(r->headers_in);
+    q.has_origin = lines.origin_count > 0;
     if (!q.has_origin) return q;
-    q.origin = or_empty(origin.first);
-    q.origin_count = origin.count;
+    q.origin = or_empty(lines.origin);
+    q.origin_count = lines.origin_count;
     q.scheme = ap_http_scheme(r);
-    q.host = request_host(r);
+    q.host = request_host(r, lines.host);
     if (r->method_number != M_OPTIONS) return q;  // the rest only matters to a preflight
     const char* acrm = apr_table_get(r->headers_in, "Access-Control-Request-Method");
     q.has_acrm = acrm != nullptr;
@@ -479,6 +501,18 @@ cors::Request request_view(request_rec* r) {
     return q;
 }
 
+// A decision's header value as a C string for the State. Views into the decision's own
+// buffer (the echoed Allow-Headers, Max-Age) are copied; every other view is a whole
+// NUL-terminated string that outlives the request (a literal, the configuration's, one
+// of the request's header values), used as it is.
+const char* header_value(apr_pool_t* p, const cors::Decision& d, std::string_view v) {
+    if (v.empty()) return nullptr;
+    const std::less<const char*> before;
+    const bool in_buffer = !before(v.data(), d.buffer_) && before(v.data(), d.buffer_ + sizeof d.buffer_);
+    if (!in_buffer && v.data()[v.size()] == '\0') return v.data();
+    return apr_pstrmemdup(p, v.data(), v.size());
+}
+
 State* make_state(request_rec* r, const DirConfig* conf, const cors::Policy& policy, const cors::Request& q,
                   const cors::Decision& d) {
     auto* s = static_cast<State*>(apr_pcalloc(r->pool, sizeof(State)));
@@ -487,15 +521,15 @@ State* make_state(request_rec* r, const DirConfig* conf, const cors::Policy& pol
     s->report_only = policy.report_only;
     s->override_app = policy.override_app_headers;
     s->vary = d.vary;
-    s->allow_origin = pool_copy(r->pool, d.allow_origin);
-    s->allow_credentials = pool_copy(r->pool, d.allow_credentials);
-    s->expose_headers = pool_copy(r->pool, d.expose_headers);
-    s->allow_methods = pool_copy(r->pool, d.allow_methods);
-    s->allow_headers = pool_copy(r->pool, d.allow_headers);
-    s->max_age = pool_copy(r->pool, d.max_age);
-    s->allow_private_network = pool_copy(r->pool, d.allow_private_network);
+    s->allow_origin = header_value(r->pool, d, d.allow_origin);
+    s->allow_credentials = header_value(r->pool, d, d.allow_credentials);
+    s->expose_headers = header_value(r->pool, d, d.expose_headers);
+    s->allow_methods = header_value(r->pool, d, d.allow_methods);
+    s->allow_headers = header_value(r->pool, d, d.allow_headers);
+    s->max_age = header_value(r->pool, d, d.max_age);
+    s->allow_private_network = header_value(r->pool, d, d.allow_private_network);
     s->kind = cors::to_string(d.kind);
-    s->origin = q.has_origin ? apr_pstrmemdup(r->pool, q.origin.data(), q.origin.size()) : nullptr;
+    s->origin = q.has_origin ? q.origin.data() : nullptr;  // the Origin header's value (request_view)
     if (!d.allowed)
         s->reason = d.reason_detail.empty()
                         ? d.reason
@@ -506,11 +540,13 @@ State* make_state(request_rec* r, const DirConfig* conf, const cors::Policy& pol
     return s;
 }
 
+// Added, not set: a request gets its CORS_* once (an internal redirect's new request has
+// them renamed REDIRECT_CORS_*; the one decided again after mod_dir has them unset first).
 void set_environment(request_rec* r, const State* s) {
-    apr_table_setn(r->subprocess_env, "CORS_REQUEST", s->kind);
-    if (s->origin) apr_table_setn(r->subprocess_env, "CORS_ORIGIN", s->origin);
-    apr_table_setn(r->subprocess_env, "CORS_ALLOWED", s->reason ? "0" : "1");
-    if (s->reason) apr_table_setn(r->subprocess_env, "CORS_REASON", s->reason);
+    apr_table_addn(r->subprocess_env, "CORS_REQUEST", s->kind);
+    if (s->origin) apr_table_addn(r->subprocess_env, "CORS_ORIGIN", s->origin);
+    apr_table_addn(r->subprocess_env, "CORS_ALLOWED", s->reason ? "0" : "1");
+    if (s->reason) apr_table_addn(r->subprocess_env, "CORS_REASON", s->reason);
 }
 
 void unset_environment(request_rec* r) {
@@ -635,27 +671,20 @@ extern "C" int fixups(request_rec* r) {
         const DirConfig* conf = dir_config(r);
         if (s ? s->conf == conf : !engine_on(conf)) return DECLINED;
         if (r->handler && !strcmp(r->handler, "redirect-handler")) return DECLINED;
-        if (s && !engine_on(conf)) {
+        if (s) {
             set_state(r, nullptr);
             unset_environment(r);
-            return DECLINED;
         }
         return act_on(r, decide_in_scope(r));
     });
 }
 
-bool has_headers_filter(const request_rec* r) {
-    for (const ap_filter_t* f = r->output_filters; f; f = f->next)
-        if (f->frec == g_headers_filter) return true;
-    return false;
-}
-
-// Adds the headers filter for the response about to be made: the handler's, or an
-// error page (whose chain httpd starts afresh).
+// Adds the headers filter for the response about to be made (once per output chain).
 extern "C" void insert_filter(request_rec* r) {
     State* s = state_of(r);
-    if (!s || r->main || s->report_only || has_headers_filter(r)) return;
+    if (!s || r->main || s->report_only || s->filtered == r) return;
     ap_add_output_filter_handle(g_headers_filter, s, r, r->connection);
+    s->filtered = r;
 }
 
 // An error page. The request that failed may have been answered before header_parser
@@ -664,6 +693,7 @@ extern "C" void insert_filter(request_rec* r) {
 extern "C" void insert_error_filter(request_rec* r) {
     try {
         if (!state_of(r) && !r->main && !(r->prev && inherited_decision(r))) decide_in_scope(r);
+        if (State* s = state_of(r)) s->filtered = nullptr;  // httpd starts the error page's chain afresh
         insert_filter(r);
     } catch (...) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "could not decide on the CORS headers");

@@ -77,7 +77,9 @@ struct Decision {
     const char* reason = "";              // CORS_REASON, static text ("" when allowed)
     std::string_view reason_detail;       // the offending method or header name, if any
 
-    // Response headers; an empty view means "do not send".
+    // Response headers; an empty view means "do not send". allow_headers and max_age may
+    // point into buffer_; every other one is a whole NUL-terminated string: a literal, the
+    // policy's, or the request's own value (Request::origin, Request::acrm).
     std::string_view allow_origin;
     std::string_view allow_credentials;
     std::string_view expose_headers;
