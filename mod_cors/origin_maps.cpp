@@ -295,14 +295,24 @@ bool reload(Map& m, server_rec* s, std::string& error) {
     return true;  // the old set is freed here, or by the last thread still holding it
 }
 
+// The clock of the maps' checks and answer caches: httpd's request time, in milliseconds
+// (read by httpd for every request anyway).
+std::int64_t request_ms(const request_rec* r) noexcept { return apr_time_as_msec(r->request_time); }
+
 // At most once per CORSOriginMapCache seconds and by one thread at a time: reloads
 // the file when it changed.
+// The time is the request's: no clock call per request; a clock set back by more than
+// the interval checks at once.
 void maybe_reload(Map& m, request_rec* r) noexcept {
-    const std::int64_t now = cors::steady_milliseconds();
-    if (now < m.next_check_ms.load(std::memory_order_relaxed)) return;
+    const std::int64_t now = request_ms(r);
+    auto due = [&] {
+        const std::int64_t next = m.next_check_ms.load(std::memory_order_relaxed);
+        return now >= next || now < next - m.ttl_ms;
+    };
+    if (!due()) return;
     std::unique_lock<std::mutex> lock(m.reload_mutex, std::try_to_lock);
     if (!lock.owns_lock()) return;  // another thread is at it; use the current set
-    if (now < m.next_check_ms.load(std::memory_order_relaxed)) return;
+    if (!due()) return;
     m.next_check_ms.store(now + m.ttl_ms, std::memory_order_relaxed);
     try {
         TempPool tmp;
@@ -310,11 +320,11 @@ void maybe_reload(Map& m, request_rec* r) noexcept {
         std::string error;
         if (tmp.pool && signature_of(m, tmp.pool, sig, error) == APR_SUCCESS && sig == m.signature) return;
         if (error.empty() && reload(m, r->server, error)) return;
-        if (m.throttle.allow(now))
+        if (m.throttle.allow(cors::steady_milliseconds()))
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CORSOriginMap %s: %s; keeping the list read before",
                           m.name.c_str(), error.c_str());
     } catch (...) {
-        if (m.throttle.allow(now))
+        if (m.throttle.allow(cors::steady_milliseconds()))
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CORSOriginMap %s: reload failed; keeping the list read before",
                           m.name.c_str());
     }
@@ -355,12 +365,48 @@ cors::MapAnswer ask_file(Map& m, request_rec* r, const cors::Origin& origin) {
     return rules->allows(origin) ? cors::MapAnswer::Allowed : cors::MapAnswer::NotListed;
 }
 
+// A thread's latest dbd: answers, in front of the shared answer cache: a cached answer is
+// read without a lock. An entry keeps the time the shared cache stored its answer at and
+// expires with it, so an answer is reused no longer than CORSOriginMapCache allows.
+constexpr std::size_t kFrontKeyMax = 256;
+constexpr unsigned kFrontAnswers = 4;
+struct FrontAnswer {
+    std::uint64_t map_id = 0;  // map ids start at 1
+    std::int64_t stored_ms = 0;
+    bool allowed = false;
+    std::size_t size = 0;
+    char key[kFrontKeyMax];
+};
+thread_local FrontAnswer tl_front[kFrontAnswers];
+thread_local unsigned tl_front_next = 0;
+
+cors::AnswerCache::Hit cached_answer(Map& m, std::string_view key, std::int64_t now) {
+    using Hit = cors::AnswerCache::Hit;
+    for (FrontAnswer& f : tl_front) {
+        if (f.map_id != m.id || f.size != key.size() || std::memcmp(f.key, key.data(), key.size())) continue;
+        if (now >= f.stored_ms && now - f.stored_ms < m.cache->ttl_ms()) return f.allowed ? Hit::Allowed : Hit::NotListed;
+        f.map_id = 0;  // expired here as in the shared cache
+        break;
+    }
+    std::int64_t stored = 0;
+    const Hit hit = m.cache->get(key, now, &stored);
+    if (hit != Hit::Miss && key.size() <= kFrontKeyMax) {
+        FrontAnswer& f = tl_front[tl_front_next++ % kFrontAnswers];
+        f.map_id = m.id;
+        f.stored_ms = stored;
+        f.allowed = hit == Hit::Allowed;
+        f.size = key.size();
+        std::memcpy(f.key, key.data(), key.size());
+    }
+    return hit;
+}
+
 cors::MapAnswer ask_dbd(Map& m, request_rec* r, const cors::Origin& origin) {
     char buffer[cors::kMaxOriginKeyLength];
     const std::string_view key = cors::origin_key(origin, buffer);
     if (key.empty()) return cors::MapAnswer::NotListed;
     if (m.cache) {
-        switch (m.cache->get(key)) {
+        switch (cached_answer(m, key, request_ms(r))) {
             case cors::AnswerCache::Hit::Allowed: return cors::MapAnswer::Allowed;
             case cors::AnswerCache::Hit::NotListed: return cors::MapAnswer::NotListed;
             case cors::AnswerCache::Hit::Miss: break;
@@ -410,7 +456,7 @@ cors::MapAnswer ask_dbd(Map& m, request_rec* r, const cors::Origin& origin) {
     int rows = 0;
     apr_dbd_row_t* row = nullptr;
     while (apr_dbd_get_row(db->driver, r->pool, res, &row, -1) == 0) ++rows;  // read them all
-    if (m.cache) m.cache->put(key, rows > 0);
+    if (m.cache) m.cache->put(key, rows > 0, request_ms(r));
     return rows > 0 ? cors::MapAnswer::Allowed : cors::MapAnswer::NotListed;
 }
 
@@ -452,7 +498,7 @@ int post_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* main_server) 
             Map* m = APR_ARRAY_IDX(conf->maps, i, Map*);
             if (m->server != s) continue;
             m->ttl_ms = static_cast<std::int64_t>(seconds) * 1000;
-            m->next_check_ms.store(cors::steady_milliseconds() + m->ttl_ms, std::memory_order_relaxed);
+            m->next_check_ms.store(apr_time_as_msec(apr_time_now()) + m->ttl_ms, std::memory_order_relaxed);
             if (m->type == Type::Dbd) m->cache = std::make_unique<cors::AnswerCache>(kCacheEntries, m->ttl_ms);
         }
     }
@@ -602,14 +648,14 @@ RequestOracle::RequestOracle(request_rec* r, const AllowList* list, cors::Policy
     if (list && !list->names.empty()) policy.maps = this;
 }
 
-bool RequestOracle::lists_serialised(std::string_view text, cors::Origin& out) const noexcept {
+bool RequestOracle::lists_serialised(std::string_view text, std::size_t hash, cors::Origin& out) const noexcept {
     try {
         const ServerConf* conf = conf_of(r_->server);
         for (const std::string& name : list_->names) {
             Map* m = find_map(conf, name);
             if (!m) continue;
             if (m->type == Type::Dbd) {
-                if (m->cache && m->cache->get(text) == cors::AnswerCache::Hit::Allowed) {
+                if (m->cache && cached_answer(*m, text, request_ms(r_)) == cors::AnswerCache::Hit::Allowed) {
                     cors::origin_from_key(text, out);  // a cached key is a normalised origin
                     return true;
                 }
@@ -617,7 +663,7 @@ bool RequestOracle::lists_serialised(std::string_view text, cors::Origin& out) c
             }
             maybe_reload(*m, r_);
             const cors::OriginRules* rules = current_set(*m);
-            if (rules && rules->find_serialised(text, out)) return true;
+            if (rules && rules->find_serialised(text, hash, out)) return true;
         }
     } catch (...) {
     }

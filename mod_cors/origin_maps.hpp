@@ -31,7 +31,7 @@ class RequestOracle final : public cors::OriginOracle {
 public:
     RequestOracle(request_rec* r, const AllowList* list, cors::Policy& policy) noexcept;
     cors::MapAnswer lookup(const cors::Origin& origin, std::string_view& unavailable) const noexcept override;
-    bool lists_serialised(std::string_view text, cors::Origin& out) const noexcept override;
+    bool lists_serialised(std::string_view text, std::size_t hash, cors::Origin& out) const noexcept override;
 
 private:
     request_rec* r_;

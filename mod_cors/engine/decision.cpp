@@ -189,11 +189,11 @@ void decide(const Policy& policy, const Request& req, Decision& d) noexcept {
     OriginError origin_error = OriginError::None;
     // An Origin that is byte for byte an exact rule's serialisation (what browsers send)
     // is valid and allowed: the rules hold it parsed, no need to parse it again.
-    bool listed = req.has_origin && req.origin_count <= 1 && policy.origins &&
-                  policy.origins->find_serialised(req.origin, origin);
+    const bool one_origin = req.has_origin && req.origin_count <= 1;
+    const std::size_t hash = one_origin && (policy.origins || policy.maps) ? OriginRules::hash_of(req.origin) : 0;
+    bool listed = one_origin && policy.origins && policy.origins->find_serialised(req.origin, hash, origin);
     // The same for a map's origin, from memory only (a set, a cached answer).
-    if (!listed && req.has_origin && req.origin_count <= 1 && policy.maps)
-        listed = policy.maps->lists_serialised(req.origin, origin);
+    if (!listed && one_origin && policy.maps) listed = policy.maps->lists_serialised(req.origin, hash, origin);
     d.kind = listed ? kind_of(req, origin, origin_error) : classify(req, origin, origin_error);
 
     if (d.kind == RequestKind::None || d.kind == RequestKind::SameOrigin) {

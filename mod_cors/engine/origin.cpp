@@ -140,6 +140,7 @@ std::uint16_t default_port(std::string_view scheme) noexcept {
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
+    if (a == b) return true;  // the common case: both already lower case
     for (std::size_t i = 0; i < a.size(); ++i)
         if (to_lower_ascii(a[i]) != to_lower_ascii(b[i])) return false;
     return true;

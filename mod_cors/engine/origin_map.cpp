@@ -117,9 +117,8 @@ AnswerCache::Shard& AnswerCache::shard_of(std::string_view key) {
     return *shards_[std::hash<std::string_view>()(key) % shards_.size()];
 }
 
-AnswerCache::Hit AnswerCache::get(std::string_view key) {
+AnswerCache::Hit AnswerCache::get(std::string_view key, std::int64_t now, std::int64_t* stored_ms) {
     if (ttl_ms_ == 0) return Hit::Miss;
-    const std::int64_t now = clock_();
     Shard& s = shard_of(key);
     std::lock_guard<std::mutex> lock(s.mutex);
     auto it = s.index.find(key);
@@ -131,12 +130,12 @@ AnswerCache::Hit AnswerCache::get(std::string_view key) {
         return Hit::Miss;
     }
     s.lru.splice(s.lru.begin(), s.lru, it->second);
+    if (stored_ms) *stored_ms = e.stored_ms;
     return e.allowed ? Hit::Allowed : Hit::NotListed;
 }
 
-void AnswerCache::put(std::string_view key, bool allowed) {
+void AnswerCache::put(std::string_view key, bool allowed, std::int64_t now) {
     if (ttl_ms_ == 0) return;
-    const std::int64_t now = clock_();
     Shard& s = shard_of(key);
     std::lock_guard<std::mutex> lock(s.mutex);
     auto it = s.index.find(key);

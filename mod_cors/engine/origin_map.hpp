@@ -36,7 +36,10 @@ public:
     // that a map lists in its normalised form, known from memory alone (a txt:/dbm: set,
     // a cached dbd: answer), never by asking a database; then `out` is that origin, its
     // views into `text` or the map. Asking it is invisible: false means "ask lookup()".
-    virtual bool lists_serialised(std::string_view text, Origin& out) const noexcept { return false; }
+    // `hash` is OriginRules::hash_of(text), computed once for every set asked.
+    virtual bool lists_serialised(std::string_view text, std::size_t hash, Origin& out) const noexcept {
+        return false;
+    }
 
 protected:
     ~OriginOracle() = default;
@@ -90,9 +93,14 @@ public:
     AnswerCache& operator=(const AnswerCache&) = delete;
 
     // A fresh answer for `key`, or Miss (unknown or older than the ttl).
-    Hit get(std::string_view key);
+    Hit get(std::string_view key) { return get(key, clock_()); }
     // Stores the map's answer for `key`. A ttl of 0 stores nothing.
-    void put(std::string_view key, bool allowed);
+    void put(std::string_view key, bool allowed) { put(key, allowed, clock_()); }
+    // The same at a time the caller read (httpd's request time): no clock call. Every
+    // call on one cache must use the same clock.
+    // `stored_ms`, when given, receives the time a hit was stored at.
+    Hit get(std::string_view key, std::int64_t now_ms, std::int64_t* stored_ms = nullptr);
+    void put(std::string_view key, bool allowed, std::int64_t now_ms);
     // Entries held now, over all shards (expired ones included until evicted).
     std::size_t size() const;
     std::size_t capacity() const noexcept { return capacity_; }

@@ -59,10 +59,12 @@ std::size_t hash_key(std::string_view key) noexcept {
 
 }  // namespace
 
-const OriginRules::Exact* OriginRules::find(std::string_view key) const noexcept {
+std::size_t OriginRules::hash_of(std::string_view text) noexcept { return hash_key(text); }
+
+const OriginRules::Exact* OriginRules::find(std::string_view key, std::size_t hash) const noexcept {
     if (slots_.empty()) return nullptr;
     const std::size_t mask = slots_.size() - 1;  // a power of two, at most half full
-    std::size_t i = hash_key(key) & mask;
+    std::size_t i = hash & mask;
     for (std::size_t probes = 0; probes <= mask; ++probes, i = (i + 1) & mask) {
         const std::uint32_t slot = slots_[i];
         if (slot == 0) return nullptr;  // an empty slot ends every probe
@@ -130,7 +132,7 @@ std::string OriginRules::add(std::string_view spec) {
         return std::string();
     }
     const std::string_view text(key, key_size);
-    if (find(text)) return std::string();  // listed twice
+    if (find(text, hash_key(text))) return std::string();  // listed twice
     exact_.push_back(Exact{std::string(text), static_cast<std::uint16_t>(scheme.size()),
                            static_cast<std::uint16_t>(scheme.size() + kSchemeSeparator.size()),
                            static_cast<std::uint16_t>(host.size()), origin.port, origin.port != default_port(scheme)});
@@ -145,8 +147,8 @@ std::string OriginRules::add(std::string_view spec) {
     return std::string();
 }
 
-bool OriginRules::find_serialised(std::string_view text, Origin& out) const noexcept {
-    const Exact* e = find(text);
+bool OriginRules::find_serialised(std::string_view text, std::size_t hash, Origin& out) const noexcept {
+    const Exact* e = find(text, hash);
     if (!e) return false;
     const std::string_view stored(e->text);
     out = Origin{};
@@ -164,7 +166,7 @@ bool OriginRules::allows(const Origin& origin, bool honour_any) const noexcept {
     char key[kMaxKeyLength];
     const std::size_t key_size = exact_.empty() && wildcards_.empty() ? 0 : serialise_lower(origin, key);
     if (key_size == 0) return false;
-    if (find(std::string_view(key, key_size))) return true;
+    if (const std::string_view k(key, key_size); find(k, hash_key(k))) return true;
     const std::string_view scheme(key, origin.scheme.size());
     const std::string_view host(key + scheme.size() + kSchemeSeparator.size(), origin.host.size());
     for (const Wildcard& w : wildcards_) {

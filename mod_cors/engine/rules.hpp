@@ -26,7 +26,13 @@ public:
     // True when `text` is, byte for byte, the serialisation of an exact rule as a
     // browser sends it (lower case, no default port): then `out` is that origin,
     // parsed, its views pointing into the rules. One hash, one comparison, no parse.
-    bool find_serialised(std::string_view text, Origin& out) const noexcept;
+    bool find_serialised(std::string_view text, Origin& out) const noexcept {
+        return find_serialised(text, hash_of(text), out);
+    }
+    // The same with `text`'s hash_of() already computed: one hash serves several sets
+    // (the exact origins, then an origin map's).
+    bool find_serialised(std::string_view text, std::size_t hash, Origin& out) const noexcept;
+    static std::size_t hash_of(std::string_view text) noexcept;
 
     bool any() const noexcept { return any_; }
     bool null() const noexcept { return null_; }
@@ -57,7 +63,7 @@ private:
     // configuration time; a lookup hashes a string_view and compares one or two keys,
     // without allocating (std::unordered_set<std::string> cannot look up a string_view
     // in C++17 without building a std::string).
-    const Exact* find(std::string_view key) const noexcept;
+    const Exact* find(std::string_view key, std::size_t hash) const noexcept;
     void insert_slot(std::uint32_t index);
 
     std::vector<Exact> exact_;

@@ -120,6 +120,47 @@ RewriteRule ^ - [R=204,L]
 """
 
 
+# The same policy with the partner in an origin map instead (issue 16): a txt: file of N
+# origins, or a dbd: query on SQLite answered from the per-process cache after a warm-up.
+# The static list names another origin, so the map is asked.
+POLICY_MAPPED = POLICY_CORS.replace("CORSAllowOrigin https://app.partner.example",
+                                    "CORSAllowOrigin https://static.partner.example\nCORSAllowOriginMap partners")
+
+
+def txt_map(count: int) -> str:
+    """A partners file of `count` origins, the bench's partner among them."""
+    lines = [f"https://t{i}.partner.example" for i in range(count - 1)] + ["https://app.partner.example"]
+    return "\n".join(lines) + "\n"
+
+
+TXT_MAP_BODY = 'CORSOriginMap partners "txt:${IT_HTDOCS}/partners-%d.txt"\nCORSOriginMapCache 3600\n'
+DBD_MAP_BODY = """DBDriver sqlite3
+DBDParams "${IT_HTDOCS}/tenants.db"
+CORSOriginMap partners "dbd:SELECT 1 FROM tenants WHERE origin = %s"
+CORSOriginMapCache 3600
+"""
+# mod_status loaded (issue 17): the counters are kept; extended status off, as by default
+# without mod_status, so that only the counters differ.
+STATUS_BODY = """ExtendedStatus Off
+<Location /server-status>
+    SetHandler server-status
+</Location>
+"""
+
+
+def tenants_db() -> bytes:
+    """An SQLite database with one table tenants(origin) listing the partner."""
+    import sqlite3
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "tenants.db"
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE tenants (origin TEXT PRIMARY KEY)")
+        con.execute("INSERT INTO tenants VALUES (?)", (PARTNER,))
+        con.commit()
+        con.close()
+        return path.read_bytes()
+
+
 @dataclass(frozen=True)
 class Config:
     """One configuration measured: its label in the tables, the modules it adds, the
@@ -132,6 +173,7 @@ class Config:
     load_cors: bool = False
     cost_modules: tuple = ()
     preflights: bool = True
+    files: tuple = ()  # (htdocs-relative name, a function giving its text or bytes)
 
 
 # Add a configuration here (and to CALLGRIND_CASES / WRK_CASES): the tables follow.
@@ -142,6 +184,16 @@ CONFIGS = {
     "recipe": Config("b", "(b) recipe", ("setenvif", "headers", "rewrite"), POLICY_RECIPE,
                      cost_modules=("mod_setenvif.so", "mod_headers.so", "mod_rewrite.so")),
     "cors": Config("c", "(c) mod_cors", (), POLICY_CORS, load_cors=True, cost_modules=("mod_cors.so",)),
+    # variants of (c), for the origin maps and the counters (the "variants" table)
+    "map10": Config("m", "(m) mod_cors, txt: map of 10", (), TXT_MAP_BODY % 10 + POLICY_MAPPED,
+                    load_cors=True, cost_modules=("mod_cors.so",), files=(("partners-10.txt", lambda: txt_map(10)),)),
+    "map100k": Config("n", "(n) mod_cors, txt: map of 100,000", (), TXT_MAP_BODY % 100000 + POLICY_MAPPED,
+                      load_cors=True, cost_modules=("mod_cors.so",),
+                      files=(("partners-100000.txt", lambda: txt_map(100000)),)),
+    "mapdbd": Config("q", "(q) mod_cors, dbd: map on SQLite, cached", ("dbd",), DBD_MAP_BODY + POLICY_MAPPED,
+                     load_cors=True, cost_modules=("mod_cors.so",), files=(("tenants.db", tenants_db),)),
+    "status": Config("s", "(s) mod_cors, mod_status loaded", ("status",), STATUS_BODY + POLICY_CORS,
+                     load_cors=True, cost_modules=("mod_cors.so",)),
 }
 BY_LETTER = {c.letter: name for name, c in CONFIGS.items()}
 
@@ -170,7 +222,8 @@ def server_spec(mode: str, php: bool, procs: int = 1, command_prefix: tuple = ()
     return harness.ServerSpec(
         mpm="prefork", php="mod_php" if php else None, base_modules=BENCH_BASE_MODULES,
         modules=cfg.modules, load_cors=cfg.load_cors, log_level="warn", access_log=False,
-        app_dirs=(), files={f.name: f.read_text() for f in sorted(APP.iterdir())}, users={},
+        app_dirs=(), files={**{f.name: f.read_text() for f in sorted(APP.iterdir())},
+                            **{name: make() for name, make in cfg.files}}, users={},
         body=f"# mod_cors benchmark: {cfg.label}\n" + keepalive_body(procs) + "\n" + cfg.body,
         command_prefix=command_prefix, single_process=single_process,
         start_timeout=CALLGRIND_START_TIMEOUT if command_prefix else START_TIMEOUT,
@@ -394,6 +447,10 @@ CALLGRIND_CASES = [
     ("php-preflight/b", "recipe", True, "preflight", "/app.php", True),
     ("php-preflight/c", "cors", True, "preflight", "/app.php", True),
     ("php-preflight/d", "none", True, "preflight", "/app_cors.php", True),
+    ("static/m", "map10", False, "static", "/static.txt", True),
+    ("static/n", "map100k", False, "static", "/static.txt", True),
+    ("static/q", "mapdbd", False, "static", "/static.txt", True),
+    ("static/s", "status", False, "static", "/static.txt", True),
 ]
 
 

@@ -587,7 +587,7 @@ class ServerSpec:
     extra_ports: tuple = ()              # names N: a free port each, as ${IT_PORT_N} (no Listen)
     port: Optional[int] = None           # a fixed ${IT_PORT} (the demo's 8080) instead of a free one
     fixed_ports: dict = field(default_factory=dict)  # name N -> a fixed port, as ${IT_PORT_N} (no Listen)
-    files: dict = field(default_factory=dict)  # htdocs-relative path -> content
+    files: dict = field(default_factory=dict)  # htdocs-relative path -> content (text or bytes)
     users: dict = field(default_factory=lambda: {"alice": "wonderland"})
     # For measurements (tests/bench): fewer modules, no access log, one process, a launcher.
     base_modules: Optional[tuple] = None  # None: BASE_MODULES (then mod_dir, mod_env as needed)
@@ -653,7 +653,10 @@ class Httpd:
         for rel, content in self.spec.files.items():
             path = self.htdocs / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content)
         for path in self.htdocs.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
         self.reached_log.touch()

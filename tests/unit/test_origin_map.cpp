@@ -296,8 +296,8 @@ struct SetOracle final : cors::OriginOracle {
         ++asked;
         return rules.allows(o) ? MapAnswer::Allowed : MapAnswer::NotListed;
     }
-    bool lists_serialised(std::string_view text, cors::Origin& out) const noexcept override {
-        return rules.find_serialised(text, out);
+    bool lists_serialised(std::string_view text, std::size_t hash, cors::Origin& out) const noexcept override {
+        return rules.find_serialised(text, hash, out);
     }
 };
 
