@@ -331,7 +331,7 @@ extern "C" void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) {
 
 // "Access-Control-*", case-insensitively; the first letters compared inline stop at the
 // NUL of a shorter name, and set the common "Accept-*" names apart cheaply.
-bool is_access_control(const char* name) noexcept {
+inline __attribute__((always_inline)) bool is_access_control(const char* name) noexcept {
     return name && (name[0] | 0x20) == 'a' && (name[1] | 0x20) == 'c' && (name[2] | 0x20) == 'c' &&
            (name[3] | 0x20) == 'e' && (name[4] | 0x20) == 's' && !strncasecmp(name, "Access-Control-", 15);
 }
@@ -450,6 +450,13 @@ struct HeaderLines {
     const char* host = nullptr;
 };
 
+// True when `name` past its first letter is `rest` (lower-case letters), ignoring case.
+inline bool rest_is(const char* name, std::string_view rest) noexcept {
+    for (std::size_t i = 0; i < rest.size(); ++i)
+        if ((name[i + 1] | 0x20) != rest[i]) return false;  // a NUL or a shorter name stops here
+    return name[rest.size() + 1] == '\0';
+}
+
 HeaderLines header_lines(const apr_table_t* headers) {
     HeaderLines lines;
     const apr_array_header_t* arr = apr_table_elts(headers);
@@ -458,9 +465,9 @@ HeaderLines header_lines(const apr_table_t* headers) {
         const char* key = e[i].key;
         if (!key) continue;
         const char first = static_cast<char>(key[0] | 0x20);  // most names end here
-        if (first == 'o' && !strcasecmp(key, "Origin")) {
+        if (first == 'o' && rest_is(key, "rigin")) {
             if (!lines.origin_count++) lines.origin = e[i].val;
-        } else if (first == 'h' && !lines.host && !strcasecmp(key, "Host")) {
+        } else if (first == 'h' && !lines.host && rest_is(key, "ost")) {
             lines.host = e[i].val;
         }
     }
