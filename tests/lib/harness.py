@@ -932,6 +932,57 @@ def assert_vary_unique(resp: Response) -> None:
 PREFLIGHT_VARY = ["origin", "access-control-request-method", "access-control-request-headers"]
 
 
+# ---------------------------------------------------------------- PostgreSQL
+
+def _postgres_bin() -> Path:
+    """Debian's PostgreSQL programs, the newest installed version."""
+    import glob
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _postgres_bin()
+
+
+class PostgresCluster:
+    """A throw-away PostgreSQL cluster: initdb in a temp folder, a Unix socket only
+    (listen_addresses=''), run as the postgres user; stop() whatever happened."""
+
+    def __init__(self):
+        self.root = Path(tempfile.mkdtemp(prefix="mod_cors_pg_"))
+        self.data, self.socket_dir, self.log = self.root / "data", self.root / "sock", self.root / "pg.log"
+        self.socket_dir.mkdir()
+        self.root.chmod(0o755)
+        shutil.chown(self.root, "postgres")
+        shutil.chown(self.socket_dir, "postgres")
+        self.socket_dir.chmod(0o755)
+        self._as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
+                           "--no-sync"], timeout=120)
+
+    def _as_postgres(self, argv, timeout=60, check=True, input=None):
+        cmd = argv if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--", *argv]
+        return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=timeout, input=input)
+
+    def start(self) -> "PostgresCluster":
+        opts = f"-c listen_addresses='' -c unix_socket_directories='{self.socket_dir}' -c fsync=off"
+        self._as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", opts,
+                           "-w", "-t", "60", "start"], timeout=90)
+        return self
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", "60",
+                               "stop"], timeout=90, check=False)
+
+    def sql(self, statement: str, db: str = "cors") -> str:
+        return self._as_postgres(["psql", "-h", str(self.socket_dir), "-U", "postgres", "-d", db, "-v",
+                                  "ON_ERROR_STOP=1", "-qAt", "-c", statement]).stdout
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- command line
 
 def serve(spec_file: Path, until_stdin_closes: bool = False) -> None:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import ServerSpec, assert_allowed, assert_refused
+from harness import PG_BIN, PostgresCluster, ServerSpec, assert_allowed, assert_refused
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 STATIC = "https://static.example"
 CACHE = 1          # CORSOriginMapCache of the tests: a change shows within about a second
 SETTLE = CACHE + 4  # the longest a test waits for a change (never part of an assertion on time)
@@ -269,45 +268,6 @@ def test_dbd_sqlite_broken_database_refuses_as_unavailable(make_server):
 
 
 # ---------------------------------------------------------------- dbd: PostgreSQL
-
-class PostgresCluster:
-    """A throw-away PostgreSQL cluster: initdb in a temp folder, a Unix socket only
-    (listen_addresses=''), run as the postgres user; stop() whatever happened."""
-
-    def __init__(self):
-        self.root = Path(tempfile.mkdtemp(prefix="mod_cors_pg_"))
-        self.data, self.socket_dir, self.log = self.root / "data", self.root / "sock", self.root / "pg.log"
-        self.socket_dir.mkdir()
-        self.root.chmod(0o755)
-        shutil.chown(self.root, "postgres")
-        shutil.chown(self.socket_dir, "postgres")
-        self.socket_dir.chmod(0o755)
-        self._as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                           "--no-sync"], timeout=120)
-
-    def _as_postgres(self, argv, timeout=60, check=True, input=None):
-        cmd = argv if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--", *argv]
-        return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=timeout, input=input)
-
-    def start(self) -> "PostgresCluster":
-        opts = f"-c listen_addresses='' -c unix_socket_directories='{self.socket_dir}' -c fsync=off"
-        self._as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", opts,
-                           "-w", "-t", "60", "start"], timeout=90)
-        return self
-
-    def stop(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            self._as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", "60",
-                               "stop"], timeout=90, check=False)
-
-    def sql(self, statement: str, db: str = "cors") -> str:
-        return self._as_postgres(["psql", "-h", str(self.socket_dir), "-U", "postgres", "-d", db, "-v",
-                                  "ON_ERROR_STOP=1", "-qAt", "-c", statement]).stdout
-
-    def remove(self) -> None:
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
-
 
 @pytest.fixture
 def postgres():
