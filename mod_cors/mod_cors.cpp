@@ -199,38 +199,30 @@ extern "C" const char* set_flag(cmd_parms* cmd, void* dc, int on) {
     });
 }
 
-extern "C" const char* set_allow_origin(cmd_parms* cmd, void* dc, const char* arg) {
+// Adds one argument to a list of the scope, made on first use with `args`; then the
+// scope's checks run. A pattern's error quotes the pattern (PCRE2 gives an offset in it).
+template <class List, List* DirConfig::*Member, bool kQuoteArgument = false, class... Args>
+const char* add_to_list(cmd_parms* cmd, void* dc, const char* arg, Args... args) {
     return guarded(cmd, [&]() -> const char* {
         auto* c = static_cast<DirConfig*>(dc);
-        if (!c->origins) c->origins = pool_owned<cors::OriginRules>(cmd->pool);
-        std::string error = c->origins->add(arg);
-        if (!error.empty()) return error_text(cmd, error);
+        if (!(c->*Member)) c->*Member = pool_owned<List>(cmd->pool, args...);
+        std::string error = (c->*Member)->add(arg);
+        if (!error.empty()) return error_text(cmd, kQuoteArgument ? error + " in '" + shortened(arg) + "'" : error);
         touch_scope(cmd, c);
         return check_scope(cmd, c);
     });
 }
 
+extern "C" const char* set_allow_origin(cmd_parms* cmd, void* dc, const char* arg) {
+    return add_to_list<cors::OriginRules, &DirConfig::origins>(cmd, dc, arg);
+}
 extern "C" const char* set_allow_origin_match(cmd_parms* cmd, void* dc, const char* arg) {
-    return guarded(cmd, [&]() -> const char* {
-        auto* c = static_cast<DirConfig*>(dc);
-        if (!c->patterns) c->patterns = pool_owned<cors::PatternList>(cmd->pool);
-        std::string error = c->patterns->add(arg);
-        if (!error.empty()) return error_text(cmd, error + " in '" + shortened(arg) + "'");
-        touch_scope(cmd, c);
-        return nullptr;
-    });
+    return add_to_list<cors::PatternList, &DirConfig::patterns, true>(cmd, dc, arg);
 }
 
 template <cors::NameList* DirConfig::*Member, cors::NameList::Kind Kind>
 const char* add_name(cmd_parms* cmd, void* dc, const char* arg) {
-    return guarded(cmd, [&]() -> const char* {
-        auto* c = static_cast<DirConfig*>(dc);
-        if (!(c->*Member)) c->*Member = pool_owned<cors::NameList>(cmd->pool, Kind);
-        std::string error = (c->*Member)->add(arg);
-        if (!error.empty()) return error_text(cmd, error);
-        touch_scope(cmd, c);
-        return check_scope(cmd, c);
-    });
+    return add_to_list<cors::NameList, Member>(cmd, dc, arg, Kind);
 }
 
 extern "C" const char* set_allow_methods(cmd_parms* cmd, void* dc, const char* arg) {

@@ -21,26 +21,7 @@ pass() { passed=$((passed + 1)); echo "ok   $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1"; shift; printf '     %s\n' "$@"; }
 
 # Three consecutive free loopback ports (API, partner, stranger).
-free_ports() {
-  "$PY" - <<'EOF'
-import socket
-for _ in range(200):
-    socks = []
-    try:
-        s = socket.socket(); s.bind(("127.0.0.1", 0)); base = s.getsockname()[1]; socks.append(s)
-        if base > 65000:
-            continue
-        for p in (base + 1, base + 2):
-            t = socket.socket(); t.bind(("127.0.0.1", p)); socks.append(t)
-        print(base)
-        break
-    except OSError:
-        pass
-    finally:
-        for s in socks:
-            s.close()
-EOF
-}
+free_ports() { "$PY" "$repo/tests/lib/harness.py" free-ports 3; }
 # The processes whose environment carries the marker (the demo and all it started).
 marked() {
   grep -lzxF "DEMO_TEST_MARK=$1" /proc/[0-9]*/environ 2>/dev/null | sed -E 's|^/proc/([0-9]+)/environ$|\1|' \

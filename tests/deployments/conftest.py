@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from harness import Backend, Response, assert_allowed, assert_refused, unique_id  # noqa: E402
+from harness import APP_DIR, Backend, Response, assert_allowed, assert_refused, unique_id  # noqa: E402
 from httpd_fixtures import start_server  # noqa: E402,F401
 
 pytest_plugins = ["httpd_fixtures"]
@@ -33,7 +33,9 @@ SCENARIOS = {
     "test_reverse_proxy.py": "mod_proxy_http to an application server with its own CORS headers, mod_cache in front: the backend's ACAO */credentials going out or being cached",
 }
 
-APP = str(Path(__file__).resolve().parent / "app")
+# The integration suite's test application, with this suite's own files added (a cacheable
+# answer, an application setting CORS itself, a front controller, a compressible file).
+APP = (str(APP_DIR), str(Path(__file__).resolve().parent / "app"))
 PARTNER_A = "https://a.partner.example"
 PARTNER_B = "https://b.partner.example"
 STRANGER = "https://evil.example"

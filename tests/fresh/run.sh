@@ -171,25 +171,7 @@ fi
 
 # ---- 5. ./bootstrap demo there
 echo "--- ./bootstrap demo in the chroot (installs what it needs; about 60 packages the first time)"
-port=$("$PY" - <<'EOF'
-import socket
-for _ in range(200):
-    socks = []
-    try:
-        s = socket.socket(); s.bind(("127.0.0.1", 0)); base = s.getsockname()[1]; socks.append(s)
-        if base > 65000:
-            continue
-        for p in (base + 1, base + 2):
-            t = socket.socket(); t.bind(("127.0.0.1", p)); socks.append(t)
-        print(base)
-        break
-    except OSError:
-        pass
-    finally:
-        for s in socks:
-            s.close()
-EOF
-)
+port=$("$PY" "$repo/tests/lib/harness.py" free-ports 3)
 partner="http://127.0.0.1:$((port + 1))"
 log=$work/demo.log
 start=$SECONDS

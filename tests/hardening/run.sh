@@ -12,23 +12,9 @@ build=${1:-build}
 
 "$repo/tests/deps.sh" integration bench || { echo "hardening: could not install dependencies"; echo "0 passed, 1 failed"; exit 1; }
 
-export MOD_CORS_SO="$build/mod_cors.so"
 export SOAK_SECONDS=${SOAK_SECONDS:-20}
 export RESTART_SECONDS=${RESTART_SECONDS:-10}
 mkdir -p "$build/hardening"
-export HARDENING_REPORT="$build/hardening/report.txt"
+export HARDENING_REPORT="$build/hardening/report.txt" SUITE_FIGURES="$build/hardening/report.txt"
 : >"$HARDENING_REPORT"
-xml=$(mktemp /tmp/mod_cors_hardening.XXXXXX.xml)
-trap 'rm -f "$xml"' EXIT
-
-cd "$here"
-timeout --kill-after=10 $((300 + 2 * SOAK_SECONDS + 2 * RESTART_SECONDS)) \
-    /usr/bin/python3 -m pytest -q -p no:cacheprovider -rf --junitxml="$xml" -o junit_family=xunit2 "${@:2}" .
-rc=$?
-[[ $rc -eq 124 || $rc -eq 137 ]] && echo "hardening: pytest timed out" >&2
-
-echo "--- figures ($HARDENING_REPORT)"
-cat "$HARDENING_REPORT"
-summary=$(/usr/bin/python3 "$repo/tests/junit-summary" "$xml")
-echo "$summary"
-[[ $rc -eq 0 && $summary == *", 0 failed" ]]
+exec "$repo/tests/lib/pytest-suite" "$here" $((300 + 2 * SOAK_SECONDS + 2 * RESTART_SECONDS)) "$build" "${@:2}"

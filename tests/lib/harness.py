@@ -138,6 +138,31 @@ def free_port() -> int:
     raise RuntimeError("no free port")
 
 
+def free_port_run(count: int) -> int:
+    """The first of `count` consecutive loopback TCP ports that nothing listens on (the
+    demo's API, partner and stranger pages)."""
+    for _ in range(200):
+        socks = []
+        try:
+            first = socket.socket()
+            socks.append(first)
+            first.bind(("127.0.0.1", 0))
+            base = first.getsockname()[1]
+            if base + count > 65535:
+                continue
+            for port in range(base + 1, base + count):
+                other = socket.socket()
+                socks.append(other)
+                other.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            pass
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
 def wait_for_port(port: int, timeout: float, alive=lambda: True) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -337,8 +362,33 @@ def self_signed_cert() -> tuple:
 
 # ---------------------------------------------------------------- php-fpm
 
-class PhpFpm:
+class Daemon:
+    """A server process of the tests (php-fpm, varnishd, nginx) in the foreground, with its
+    files in a temp directory `root`, listening on 127.0.0.1:`port`: started in a session
+    of its own with a bounded wait, stopped with its process group."""
+    what = "daemon"
+    stop_signal = signal.SIGTERM
+
+    def _launch(self, argv: Sequence[str], output: Path, *logs: Path) -> "Daemon":
+        self.proc = spawn(argv, output)
+        try:
+            wait_for_port(self.port, START_TIMEOUT, lambda: self.proc.poll() is None)
+        except Exception as exc:
+            self.stop()
+            raise RuntimeError(f"{self.what} did not start: {exc}\n"
+                               + "\n".join(tail(log) for log in (output, *logs))) from exc
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.proc, self.stop_signal)
+        self.proc = None
+        if not KEEP_DIRS:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+class PhpFpm(Daemon):
     """A php-fpm pool on 127.0.0.1:port, running as www-data, in the foreground."""
+    what = "php-fpm"
 
     def __init__(self):
         self.root = Path(tempfile.mkdtemp(prefix="mod_cors_fpm_"))
@@ -364,19 +414,7 @@ catch_workers_output = yes
 php_admin_value[display_errors] = Off
 php_admin_value[log_errors] = On
 """)
-        self.proc = spawn([PHP_FPM, "-F", "-y", str(conf)], self.root / "stdout.log")
-        try:
-            wait_for_port(self.port, START_TIMEOUT, lambda: self.proc.poll() is None)
-        except Exception as exc:
-            self.stop()
-            raise RuntimeError(f"php-fpm did not start: {exc}\n{tail(self.log)}") from exc
-        return self
-
-    def stop(self) -> None:
-        stop_process(self.proc, signal.SIGTERM)
-        self.proc = None
-        if not KEEP_DIRS:
-            shutil.rmtree(self.root, ignore_errors=True)
+        return self._launch([PHP_FPM, "-F", "-y", str(conf)], self.root / "stdout.log", self.log)
 
 
 # ---------------------------------------------------------------- HTTP backend
@@ -445,9 +483,10 @@ VARNISHD = os.environ.get("VARNISHD", "/usr/sbin/varnishd")
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 
 
-class Varnish:
+class Varnish(Daemon):
     """Debian's varnishd in the foreground on 127.0.0.1:port, in front of 127.0.0.1:backend_port,
     with its working directory (-n) in a temp directory. vcl=None: the built-in VCL (-b)."""
+    what = "varnishd"
 
     def __init__(self, backend_port: int, vcl: Optional[str] = None):
         self.root = Path(tempfile.mkdtemp(prefix="mod_cors_varnish_"))
@@ -464,27 +503,17 @@ class Varnish:
         else:
             (self.root / "default.vcl").write_text(self.vcl)
             argv += ["-f", str(self.root / "default.vcl")]
-        self.proc = spawn(argv, self.log)
-        try:
-            wait_for_port(self.port, START_TIMEOUT, lambda: self.proc.poll() is None)
-        except Exception as exc:
-            self.stop()
-            raise RuntimeError(f"varnishd did not start: {exc}\n{tail(self.log)}") from exc
-        return self
-
-    def stop(self) -> None:
-        stop_process(self.proc, signal.SIGTERM)
-        self.proc = None
-        if not KEEP_DIRS:
-            shutil.rmtree(self.root, ignore_errors=True)
+        return self._launch(argv, self.log)
 
 
-class Nginx:
+class Nginx(Daemon):
     """Debian's nginx in the foreground, terminating TLS on 127.0.0.1:port (a certificate from
     self_signed_cert()) and passing every request to http://127.0.0.1:upstream_port, with
     its configuration, logs, pid and temp files in a temp directory. host_header is what
     nginx sends upstream as Host ($host: the name alone, as most guides write it;
     $http_host: what the browser sent, port included)."""
+    what = "nginx"
+    stop_signal = signal.SIGQUIT  # a graceful stop: nginx ends its workers
 
     def __init__(self, upstream_port: int, host_header: str = "$host", port: Optional[int] = None):
         self.root = Path(tempfile.mkdtemp(prefix="mod_cors_nginx_"))
@@ -525,21 +554,8 @@ http {{
         (self.root / "tmp").chmod(0o777)
         conf = self.root / "nginx.conf"
         conf.write_text(self.render())
-        self.proc = spawn([NGINX, "-p", str(self.root), "-e", str(self.error_log), "-c", str(conf),
-                           "-g", "daemon off;"], self.root / "stdout.log")
-        try:
-            wait_for_port(self.port, START_TIMEOUT, lambda: self.proc.poll() is None)
-        except Exception as exc:
-            self.stop()
-            raise RuntimeError(f"nginx did not start: {exc}\n{tail(self.root / 'stdout.log')}\n"
-                               f"{tail(self.error_log)}") from exc
-        return self
-
-    def stop(self) -> None:
-        stop_process(self.proc, signal.SIGQUIT)
-        self.proc = None
-        if not KEEP_DIRS:
-            shutil.rmtree(self.root, ignore_errors=True)
+        return self._launch([NGINX, "-p", str(self.root), "-e", str(self.error_log), "-c", str(conf),
+                             "-g", "daemon off;"], self.root / "stdout.log", self.error_log)
 
 
 # ---------------------------------------------------------------- httpd
@@ -583,7 +599,8 @@ class ServerSpec:
     tls: bool = False                    # an HTTPS virtual host (HTTP/2 too unless prefork)
     log_level: str = "warn cors:debug"
     app_dirs: tuple = ("app",)           # htdocs folders that get a copy of app_source
-    app_source: Optional[str] = None     # the folder copied there (default tests/integration/app)
+    app_source: Union[None, str, tuple] = None  # the folder(s) copied there, in order, a later one's
+                                                # files replacing an earlier one's (default tests/integration/app)
     extra_ports: tuple = ()              # names N: a free port each, as ${IT_PORT_N} (no Listen)
     port: Optional[int] = None           # a fixed ${IT_PORT} (the demo's 8080) instead of a free one
     fixed_ports: dict = field(default_factory=dict)  # name N -> a fixed port, as ${IT_PORT_N} (no Listen)
@@ -648,8 +665,10 @@ class Httpd:
             d.mkdir(mode=0o755)
         self.state.mkdir()
         self.state.chmod(0o777)
+        sources = self.spec.app_source or APP_DIR
         for name in self.spec.app_dirs:
-            shutil.copytree(self.spec.app_source or APP_DIR, self.htdocs / name)
+            for source in ((sources,) if isinstance(sources, (str, Path)) else sources):
+                shutil.copytree(source, self.htdocs / name, dirs_exist_ok=True)
         for rel, content in self.spec.files.items():
             path = self.htdocs / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -1036,6 +1055,9 @@ def serve(spec_file: Path, until_stdin_closes: bool = False) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
+    if len(argv) == 2 and argv[0] == "free-ports":
+        print(free_port_run(int(argv[1])))
+        return 0
     if len(argv) in (2, 3) and argv[0] == "serve" and argv[2:] in ([], ["--stdin"]):
         try:
             serve(Path(argv[1]), until_stdin_closes=argv[2:] == ["--stdin"])
@@ -1043,7 +1065,7 @@ def main(argv: Sequence[str]) -> int:
             print(f"harness: {exc}", file=sys.stderr)
             return 1
         return 0
-    print("usage: harness.py serve SPEC.json [--stdin]", file=sys.stderr)
+    print("usage: harness.py serve SPEC.json [--stdin] | harness.py free-ports COUNT", file=sys.stderr)
     return 2
 
 

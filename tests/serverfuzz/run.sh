@@ -13,24 +13,10 @@ build=${1:-build}
 
 "$repo/tests/deps.sh" integration serverfuzz || { echo "serverfuzz: could not install dependencies"; echo "0 passed, 1 failed"; exit 1; }
 
-export MOD_CORS_SO="$build/mod_cors.so" PYTHONDONTWRITEBYTECODE=1
 export FUZZ_SECONDS=${FUZZ_SECONDS:-4}
 mkdir -p "$build/serverfuzz"
-export SERVERFUZZ_REPORT="$build/serverfuzz/report.txt"
+export SERVERFUZZ_REPORT="$build/serverfuzz/report.txt" SUITE_FIGURES="$build/serverfuzz/report.txt"
 : >"$SERVERFUZZ_REPORT"
-xml=$(mktemp /tmp/mod_cors_serverfuzz.XXXXXX.xml)
-trap 'rm -f "$xml"' EXIT
-
 # Three configurations (prefork http/1.x, event http/1.x, event h2c), each FUZZ_SECONDS plus
 # start-up, the reference replays and the bounded reads of the last cases.
-cd "$here"
-timeout --kill-after=10 $((240 + 4 * ${FUZZ_SECONDS%.*})) \
-    /usr/bin/python3 -m pytest -q -p no:cacheprovider -rf --junitxml="$xml" -o junit_family=xunit2 "${@:2}" .
-rc=$?
-[[ $rc -eq 124 || $rc -eq 137 ]] && echo "serverfuzz: pytest timed out" >&2
-
-echo "--- figures ($SERVERFUZZ_REPORT)"
-cat "$SERVERFUZZ_REPORT"
-summary=$(/usr/bin/python3 "$repo/tests/junit-summary" "$xml")
-echo "$summary"
-[[ $rc -eq 0 && $summary == *", 0 failed" ]]
+exec "$repo/tests/lib/pytest-suite" "$here" $((240 + 4 * ${FUZZ_SECONDS%.*})) "$build" "${@:2}"
