@@ -344,3 +344,57 @@ def test_htaccess_lists_a_map_and_a_typo_is_a_500(make_server):
     resp = srv.get("/ht/typo/hello.txt", "https://a.example")
     assert resp.status == 500, resp
     assert "no CORSOriginMap named 'partnrs'" in srv.error_log()
+
+
+# ---------------------------------------------------------------- memory
+
+def child_rss_kib(parent_pid: int) -> int:
+    """VmRSS of the children of httpd's parent process, added up."""
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(parent_pid) and "VmRSS" in fields:
+            total += int(fields["VmRSS"].split()[0])
+    return total
+
+
+def ask_distinct_origins(port: int, first: int, count: int, deadline: float) -> None:
+    """`count` GETs with origins no map lists, each a new one (every answer a cache miss
+    that the cache then keeps), on one keep-alive connection."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        for i in range(first, first + count):
+            assert time.monotonic() < deadline, "the requests took too long"
+            conn.request("GET", "/hello.txt", headers={"Origin": f"https://o{i}.example"})
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status == 403, resp.status
+    finally:
+        conn.close()
+
+
+def test_dbd_answer_cache_keeps_memory_flat_under_a_steady_load(make_server):
+    """One child answers 5,000 new origins (the answer cache fills to its bound), then
+    15,000 more: its memory stays where it was. Unbounded, the 15,000 answers would add
+    about 3 MiB."""
+    one_child = "StartServers 1\nMinSpareServers 1\nMaxSpareServers 1\nServerLimit 1\nMaxRequestWorkers 1\n"
+    body = ('DBDriver sqlite3\nDBDParams "${IT_STATE}/tenants.db"\n'
+            'CORSOriginMap tenants "dbd:SELECT 1 FROM tenants WHERE origin = %s"\n'
+            "CORSOriginMapCache 600\n" + one_child + scope("tenants").replace("CORSDebugHeader On", ""))
+    srv = make_server(spec(body, "prefork", modules=("dbd",)), start=False)
+    db = srv.state / "tenants.db"
+    with sqlite3.connect(db) as c:
+        c.execute("CREATE TABLE tenants (origin TEXT PRIMARY KEY)")
+    db.chmod(0o644)
+    srv.start()
+    deadline = time.monotonic() + 120
+    ask_distinct_origins(srv.port, 0, 5000, deadline)
+    filled = child_rss_kib(srv.proc.pid)
+    ask_distinct_origins(srv.port, 5000, 15000, deadline)
+    after = child_rss_kib(srv.proc.pid)
+    assert filled > 0
+    assert after - filled < 1024, f"the child grew from {filled} KiB to {after} KiB"
