@@ -82,23 +82,46 @@ syntax_check() {  # name config
     fi
 }
 
-start_httpd() {  # config; returns non-zero when httpd does not answer
+# Starts httpd through the one test harness (tests/lib/harness.py serve) with configuration
+# text $1 ($work/htdocs in it standing for the harness's document root) and, with $2, that
+# file as htdocs/api/.htaccess; returns non-zero when it does not come up. stop_httpd stops
+# it and leaves its error log in $work/error.log.
+harness_pid=
+start_httpd() {
+    local spec=$work/spec.json out=$work/serve.out
     : >"$work/error.log"
-    "$apache2" -f "$1" -k start >>"$work/error.log" 2>&1 || return 1
-    for _ in {1..50}; do
-        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" && return 0
+    : >"$out"
+    BODY=${1//$work\/htdocs/\$\{IT_HTDOCS\}} HTACCESS=${2:-} /usr/bin/python3 -c '
+import json, os, sys
+files = {"api/data.json": "{\"ok\":true}\n"}
+if os.environ["HTACCESS"]:
+    files["api/.htaccess"] = open(os.environ["HTACCESS"]).read()
+spec = {"php": None, "body": os.environ["BODY"], "log_level": "warn cors:info", "app_dirs": [], "files": files}
+json.dump({"spec": spec}, open(sys.argv[1], "w"))' "$spec"
+    /usr/bin/python3 "$repo/tests/lib/harness.py" serve "$spec" >"$out" 2>"$work/serve.err" &
+    harness_pid=$!
+    for _ in {1..300}; do  # bounded: 30 s
+        if [[ -s $out ]]; then
+            read -r port error_log < <(/usr/bin/python3 -c \
+                'import json, sys; d = json.load(open(sys.argv[1])); print(d["port"], d["error_log"])' "$out")
+            return 0
+        fi
+        if ! kill -0 "$harness_pid" 2>/dev/null; then
+            cat "$work/serve.err" >>"$work/error.log"
+            harness_pid=
+            return 1
+        fi
         sleep 0.1
     done
     return 1
 }
 
 stop_httpd() {
-    [[ -s $work/httpd.pid ]] || return 0
-    local pid
-    pid=$(cat "$work/httpd.pid")
-    kill -TERM "$pid" 2>/dev/null
-    for _ in {1..50}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$work/httpd.pid"
+    [[ -n $harness_pid ]] || return 0
+    [[ -n ${error_log:-} && -f $error_log ]] && cp "$error_log" "$work/error.log"
+    kill -TERM "$harness_pid" 2>/dev/null
+    wait "$harness_pid" 2>/dev/null
+    harness_pid= error_log=
 }
 
 # The configuration text that brings example $1 in: an Include, or for the
@@ -120,7 +143,7 @@ else
         config=$work/$(basename "$example").conf
         write_config "$config" "$(example_body "$example")"
         syntax_check "$example" "$config"
-        if start_httpd "$config"; then
+        if start_httpd "$(example_body "$example")"; then
             stop_httpd
             if grep -E '\[cors:(warn|error|crit|alert|emerg)\]' "$work/error.log" >/dev/null; then
                 fail "$example starts without a mod_cors warning" "$(grep '\[cors:' "$work/error.log")"
@@ -136,13 +159,10 @@ else
     done
 
     # The .htaccess example, read by httpd as an .htaccess file.
-    cp conf/examples/htaccess "$work/htdocs/api/.htaccess"
-    config=$work/live-htaccess.conf
-    write_config "$config" "<Directory $work/htdocs/api>
+    if start_httpd "<Directory $work/htdocs/api>
     AllowOverride FileInfo
-</Directory>"
-    url=http://127.0.0.1:$port/api/data.json
-    if start_httpd "$config"; then
+</Directory>" conf/examples/htaccess; then
+        url=http://127.0.0.1:$port/api/data.json
         status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url")
         [[ $status == 200 ]]
         record "htaccess: request without Origin answered 200" $? "got $status" "$(cat "$work/error.log")"
