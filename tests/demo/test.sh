@@ -59,6 +59,13 @@ case_() {
     esac
   fi
   for _ in $(seq 300); do kill -0 "$sid" 2>/dev/null || { ended=1; break; }; sleep 0.1; done
+  # '| head -1' ends the demo as soon as its banner is out, which it prints once the API
+  # answered a partner: the demo may be gone before a poll above saw it up. Then its stderr
+  # tells: it stopped Apache, and no start-up error came first.
+  if ((!up)) && [[ $how == none ]] && grep -q '^demo: stopped' "$err" &&
+     ! grep -qE 'did not start|does not answer|already in use|exited on its own' "$err"; then
+    up=1
+  fi
   for _ in $(seq 100); do [[ -z $(marked "$mark") ]] && break; sleep 0.1; done
   left=$(marked "$mark")
   for p in "$port" $((port + 1)) $((port + 2)); do listening "$p" && ports_busy+=("$p"); done
