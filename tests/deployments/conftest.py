@@ -47,6 +47,10 @@ POLICY = f"""    CORSEngine On
     CORSAllowHeaders Content-Type X-Requested-With
     CORSExposeHeaders X-Request-Id
     CORSMaxAge 600"""
+# ... on the application's folder.
+APP_POLICY = f"""<Location "/app/">
+{POLICY}
+</Location>"""
 
 
 def vary_origin_once(resp: Response) -> None:

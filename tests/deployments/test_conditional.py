@@ -3,16 +3,14 @@ httpd's core: guards against a 304 that drops or changes the CORS headers of the
 revalidates (a browser then fails the cached answer) and against a stranger's revalidation."""
 import pytest
 
-from conftest import APP, PARTNER_A, PARTNER_B, POLICY, STRANGER, refused, start_server, static_file
+from conftest import APP, APP_POLICY, PARTNER_A, PARTNER_B, STRANGER, refused, start_server, static_file
 from harness import ServerSpec
 
 
 @pytest.fixture(scope="module")
 def site(request, cors_module):
     return start_server(request, ServerSpec(app_source=APP, body=f"""
-<Location "/app/">
-{POLICY}
-</Location>
+{APP_POLICY}
 """))
 
 

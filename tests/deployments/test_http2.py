@@ -3,7 +3,7 @@ guards against answers that differ from HTTP/1.1's on h2 (lower-case header name
 h2 stream's own filters) and against a cached answer served over h2 to another origin."""
 import pytest
 
-from conftest import APP, PARTNER_A, POLICY, STRANGER, allowed, cache_sequence, no_origin, refused, start_server
+from conftest import APP, APP_POLICY, PARTNER_A, STRANGER, allowed, cache_sequence, no_origin, refused, start_server
 from harness import ServerSpec, curl_request
 
 BODY = f"""
@@ -12,9 +12,7 @@ CacheRoot "${{IT_STATE}}"
 CacheQuickHandler On
 CacheHeader on
 
-<Location "/app/">
-{POLICY}
-</Location>
+{APP_POLICY}
 """
 
 

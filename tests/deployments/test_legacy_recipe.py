@@ -4,7 +4,7 @@ against two Access-Control-Allow-Origin answers (browsers refuse both), prefligh
 actual answers, a doubled Vary, and against the module touching scopes it is not enabled in."""
 import pytest
 
-from conftest import APP, PARTNER_A, POLICY, STRANGER, allowed, refused, start_server
+from conftest import APP, APP_POLICY, PARTNER_A, STRANGER, allowed, refused, start_server
 from harness import ServerSpec
 
 BODY = f"""
@@ -15,9 +15,7 @@ Header always merge Vary Origin
 
 Alias "/old/" "${{IT_HTDOCS}}/app/"
 
-<Location "/app/">
-{POLICY}
-</Location>
+{APP_POLICY}
 """
 
 

@@ -3,7 +3,7 @@ and static files: guards against a cache storing an answer without the module's 
 with another origin's) and serving it to the next origin."""
 import pytest
 
-from conftest import APP, POLICY, cache_sequence, start_server, static_file
+from conftest import APP, APP_POLICY, cache_sequence, start_server, static_file
 from harness import ServerSpec
 
 PROVIDERS = {
@@ -23,9 +23,7 @@ CacheIgnoreNoLastMod On
 CacheDefaultExpire 300
 CacheLastModifiedFactor 0.5
 
-<Location "/app/">
-{POLICY}
-</Location>
+{APP_POLICY}
 """)
 
 

@@ -2,16 +2,14 @@
 shared HTTP cache handing one origin's stored answer to another origin or to a stranger."""
 import pytest
 
-from conftest import APP, POLICY, cache_sequence, start_server, static_file
+from conftest import APP, APP_POLICY, cache_sequence, start_server, static_file
 from harness import ServerSpec, Varnish, http_request
 
 
 @pytest.fixture(scope="module")
 def origin_server(request, cors_module):
     return start_server(request, ServerSpec(app_source=APP, body=f"""
-<Location "/app/">
-{POLICY}
-</Location>
+{APP_POLICY}
 """))
 
 
