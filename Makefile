@@ -40,7 +40,7 @@ ENGINE_OBJ := $(patsubst mod_cors/engine/%.cpp,$(BUILD)/engine/%.o,$(ENGINE_SRC)
 ENGINE_LIB := $(BUILD)/libcorsengine.a
 
 # The httpd-facing sources; each compiles to $(BUILD)/<name>.o.
-GLUE_SRC   := mod_cors/mod_cors.cpp mod_cors/status.cpp mod_cors/origin_maps.cpp
+GLUE_SRC   := $(wildcard mod_cors/*.cpp)
 GLUE_HDR   := $(wildcard mod_cors/*.hpp)
 GLUE_OBJ   := $(patsubst mod_cors/%.cpp,$(BUILD)/%.o,$(GLUE_SRC))
 MODULE     := $(BUILD)/mod_cors.so

@@ -11,6 +11,7 @@
 // per-process cache of its answers (cors::AnswerCache).
 
 #include "origin_maps.hpp"
+#include "glue.hpp"
 
 #include "http_core.h"
 #include "http_log.h"
@@ -33,8 +34,6 @@
 #include <string>
 #include <vector>
 
-extern "C" module AP_MODULE_DECLARE_DATA cors_module;
-APLOG_USE_MODULE(cors);
 
 namespace cors_maps {
 
@@ -46,7 +45,9 @@ struct AllowList {
 
 namespace {
 
-constexpr int kUnset = -1;
+using cors_glue::error_text;
+using cors_glue::kUnset;
+using cors_glue::pool_owned;
 constexpr int kDefaultCacheSeconds = 60;
 constexpr int kMaxCacheSeconds = 31536000;
 constexpr std::size_t kCacheEntries = 4096;     // per dbd: map and process
@@ -106,19 +107,6 @@ APR_OPTIONAL_FN_TYPE(ap_dbd_prepare)* g_dbd_prepare = nullptr;
 std::vector<AllowList*>* g_pending = nullptr;
 cors::LogThrottle g_unknown_throttle{1000};
 
-template <class T>
-apr_status_t delete_object(void* p) {
-    delete static_cast<T*>(p);
-    return APR_SUCCESS;
-}
-
-template <class T>
-T* pool_owned(apr_pool_t* pool) {
-    T* object = new T();
-    apr_pool_cleanup_register(pool, object, delete_object<T>, apr_pool_cleanup_null);
-    return object;
-}
-
 ServerConf* conf_of(server_rec* s) {
     return static_cast<ServerConf*>(ap_get_module_config(s->module_config, &cors_module));
 }
@@ -135,10 +123,6 @@ Map* find_map(const ServerConf* conf, std::string_view name) noexcept {
 std::string where_of(cmd_parms* cmd) {
     if (!cmd->directive) return "?";
     return std::string(cmd->directive->filename) + ":" + std::to_string(cmd->directive->line_num);
-}
-
-const char* error_text(cmd_parms* cmd, const std::string& message) {
-    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", message.c_str(), nullptr);
 }
 
 std::string apr_error(apr_status_t rv) {

@@ -1,6 +1,7 @@
 // mod_cors in server-status: see status.hpp.
 
 #include "status.hpp"
+#include "glue.hpp"
 
 #include "http_config.h"
 #include "http_log.h"
@@ -21,8 +22,6 @@ extern "C" {
 
 #include "engine/decision.hpp"
 
-extern "C" module AP_MODULE_DECLARE_DATA cors_module;
-APLOG_USE_MODULE(cors);
 
 namespace cors_status {
 
