@@ -1,7 +1,7 @@
 """Origin maps at SaaS scale (issue 22): the four reproductions against real servers.
 
 1. a reload never runs inside a request (a map of 1,000,000 origins replaced under load:
-   no request waits for the parse; the deadline is generous, 0.5 s, where today's main made
+   no request waits for the parse; the deadline is generous, 1 s, where today's main made
    one request wait for the whole parse, 1-6 s);
 2. a child's memory stays flat over reloads (the old set is given back);
 3. a copy that keeps inode, size and mtime (`cp -p`) is noticed within the cache time;
@@ -12,6 +12,8 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from harness import ServerSpec, http_request
 from test_maps import CACHE, SETTLE, allowed, child_rss_kib, replace_file, scope, wait_until
@@ -87,8 +89,9 @@ def test_a_reload_of_a_million_origins_never_waits_in_a_request(make_server):
     assert not load.wrong, load.wrong[:10]
     assert len(load.times) > 50
     slowest = max(load.times)
-    # A generous deadline (the issue's target, p99.9 <= 50 ms, is measured in make bench).
-    assert slowest < 0.5, f"a request waited {slowest:.3f} s while the map was reloaded"
+    # A generous deadline, 1 s (the issue's target, p99.9 <= 50 ms, is measured in make bench):
+    # today's main makes one request wait for the whole parse, 1-6 s.
+    assert slowest < 1.0, f"a request waited {slowest:.3f} s while the map was reloaded"
 
 
 def test_memory_stays_flat_over_reloads(make_server):
@@ -127,6 +130,7 @@ def test_a_copy_keeping_inode_size_and_mtime_is_noticed(make_server):
     assert not allowed(srv, "https://x1.example")
 
 
+@pytest.mark.expect_log("CORS00203")  # the FIFO: "is not a regular file; keeping the list read before"
 def test_a_fifo_swapped_in_under_load_keeps_the_last_list(make_server):
     """The map's path is a symbolic link, switched (ln -sfn: a new link renamed over) between
     a regular file and a FIFO as fast as it goes while clients ask: every request is answered,
