@@ -104,7 +104,7 @@ extern "C" apr_status_t headers_filter(ap_filter_t* f, apr_bucket_brigade* bb) {
     try {
         apply_headers(f->r, static_cast<const State*>(f->ctx));
     } catch (...) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, f->r, "could not set the CORS headers");
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, f->r, CORS_LOGNO(00120) "could not set the CORS headers");
     }
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);

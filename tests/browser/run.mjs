@@ -280,10 +280,13 @@ try {
   report('suite', `suite error: ${e.stack || e}`, ['the suite stopped']);
 } finally {
   for (const e of engines) await e.close();
-  if (demo) await demo.stop();
+  if (demo) {
+    const lines = await demo.stop();
+    report('suite', `the demo's httpd: no crashed child, no unexpected error-log line (${lines.length})`, lines);
+  }
   if (servers) {
     const crashes = await servers.stop();
-    report('suite', `no httpd child crashed (crash lines the harness printed: ${crashes.length})`, crashes);
+    report('suite', `no httpd child crashed, no unexpected error-log line (lines the harness printed: ${crashes.length})`, crashes);
   }
 }
 const all = totals();

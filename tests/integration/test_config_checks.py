@@ -138,7 +138,8 @@ def cors_warnings(text: str) -> list:
 
 
 @pytest.mark.parametrize("lines,directive", [w[1:] for w in WARNINGS], ids=[w[0] for w in WARNINGS])
-def test_warning_logged_and_server_starts(make_server, lines, directive):
+def test_warning_logged_and_server_starts(make_server, lines, directive, expect_log):
+    expect_log(r"\[cors:warn\] .*" + directive)
     srv = make_server(ServerSpec(php=None, body=SCOPE.format(lines="\n".join(lines))))
     assert srv.get("/").status in (200, 403, 404)
     warnings = cors_warnings(srv.startup_output())

@@ -2,7 +2,7 @@
 import pytest
 
 from conftest import MPMS, MPM_IDS, start_server
-from harness import ServerSpec, curl_request, unique_id
+from harness import PHP_FATAL_LOG, ServerSpec, curl_request, unique_id
 from policies import PHP_FOR_MPM
 
 BODY = r'''
@@ -36,6 +36,7 @@ def test_app_sets_vary(plain):
     assert r.tokens("Vary") == ["Accept-Encoding"]
 
 
+@pytest.mark.expect_log(PHP_FATAL_LOG)
 def test_fatal_error_is_500(plain):
     assert plain.get("/p/x/fatal.php").status == 500
 
