@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Application suite: tests/apps/run.sh BUILD_DIR [pytest arguments]
+# mod_cors in front of real PHP applications installed from Debian 12's packages (WordPress on
+# a MariaDB of its own under prefork + mod_php and event + php-fpm, phpMyAdmin, DokuWiki,
+# MediaWiki), each run from a throw-away folder with its own configuration, with a control run
+# without the module; a partner page in every headless browser of tests/browser/lib/engines.mjs.
+# The last line is "N passed, M failed".
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+"$repo/tests/deps.sh" apps || { echo "0 passed, 1 failed"; exit 1; }
+exec "$repo/tests/lib/pytest-suite" "$repo/tests/apps" 600 "${1:-build}" "${@:2}"
