@@ -220,3 +220,104 @@ def rest_nonce(srv, jar: Cookies) -> str:
 @pytest.fixture
 def rid():
     return unique_id()
+
+
+def php_string(value) -> str:
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+REACHED_PHP = """file_put_contents({log}, sprintf("%s %s %s\\n", $_SERVER['REQUEST_METHOD'] ?? 'CLI',
+    $_SERVER['REQUEST_URI'] ?? '-', $_SERVER['HTTP_ORIGIN'] ?? '-'), FILE_APPEND | LOCK_EX);
+"""
+
+
+class AppCopy:
+    """A throw-away copy of an application Debian installs under /usr/share (symbolic links
+    kept as they are: they point at Debian's read-only files), with a `reached.log` that the
+    application's own start-up code writes one line per request to."""
+
+    def __init__(self, source: str, name: str):
+        self.base = Path(tempfile.mkdtemp(prefix=f"mod_cors_{name}_"))
+        self.base.chmod(0o755)
+        self.root = self.base / name
+        shutil.copytree(source, self.root, symlinks=True)
+        self.reached_log = self.base / "reached.log"
+        self.reached_log.write_text("")
+        self.reached_log.chmod(0o666)
+
+    def writable(self, path: Path) -> Path:
+        path.mkdir(parents=True, exist_ok=True)
+        for p in [path, *path.rglob("*")]:
+            shutil.chown(p, "www-data", "www-data")
+        return path
+
+    def reached(self, marker: str) -> list:
+        return [l for l in self.reached_log.read_text().splitlines() if marker in l]
+
+    def remove(self) -> None:
+        if not KEEP_DIRS:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+
+class DokuWiki(AppCopy):
+    """Debian's DokuWiki (2022-07-31 "Igor") copied, with its configuration (Debian keeps it in
+    /etc/dokuwiki, read here, never written) and its data (/var/lib/dokuwiki/data) copied next
+    to it. inc/preload.php, the file Debian itself uses to move the configuration out, points
+    DokuWiki at the copy and writes the reached line. The remote API (XML-RPC) is on, for the
+    `admin` group, with DokuWiki's own CORS setting `remotecors` = '*'."""
+
+    USERS = {"admin": "admin-password-24", "editor": "editor-password-24"}
+
+    def __init__(self):
+        super().__init__("/usr/share/dokuwiki", "dokuwiki")
+        conf, data = self.base / "conf", self.base / "data"
+        conf.mkdir()
+        for item in Path("/etc/dokuwiki").iterdir():
+            if item.is_file() and not item.is_symlink() and item.suffix in (".php", ".conf", ".css", ".json"):
+                shutil.copy(item, conf / item.name)
+        shutil.copytree("/var/lib/dokuwiki/data", data, symlinks=True)
+        (conf / "local.php").write_text(f"""<?php
+$conf['title'] = 'mod_cors wiki';
+$conf['savedir'] = {php_string(data)};
+$conf['useacl'] = 1;
+$conf['superuser'] = '@admin';
+$conf['remote'] = 1;
+$conf['remoteuser'] = '@admin';
+$conf['remotecors'] = '*';
+$conf['updatecheck'] = 0;
+$conf['dnslookups'] = 0;
+$conf['userewrite'] = 0;
+""")
+        (conf / "acl.auth.php").write_text("# acl\n*\t@ALL\t1\n*\t@user\t8\n")
+        hashes = subprocess.run(["php", "-r", "foreach (array_slice($argv, 1) as $p) echo password_hash($p, PASSWORD_BCRYPT), \"\\n\";",
+                                 *self.USERS.values()], capture_output=True, text=True, check=True).stdout.split()
+        (conf / "users.auth.php").write_text("".join(
+            f"{u}:{h}:{u.title()}:{u}@example.invalid:{'admin,user' if u == 'admin' else 'user'}\n"
+            for u, h in zip(self.USERS, hashes)))
+        self.writable(conf)
+        self.writable(data)
+        (self.root / ".htaccess").unlink(missing_ok=True)
+        preload = self.root / "inc" / "preload.php"
+        preload.unlink()
+        preload.write_text(f"""<?php
+// The suite's preload (Debian's reads /etc/dokuwiki/): the configuration of the copy, and one
+// line per request that reaches DokuWiki.
+if (!defined('DOKU_CONF')) define('DOKU_CONF', {php_string(str(conf) + '/')});
+if (!defined('DOKU_FARM')) define('DOKU_FARM', false);
+if (!defined('MOD_CORS_REACHED')) {{
+    define('MOD_CORS_REACHED', 1);
+    {REACHED_PHP.format(log=php_string(self.reached_log))}}}
+""")
+
+
+@pytest.fixture(scope="session")
+def dokuwiki():
+    wiki = DokuWiki()
+    yield wiki
+    wiki.remove()
+
+
+def xmlrpc(method: str, *params: str) -> bytes:
+    args = "".join(f"<param><value><string>{p}</string></value></param>" for p in params)
+    return (f"<?xml version=\"1.0\"?><methodCall><methodName>{method}</methodName>"
+            f"<params>{args}</params></methodCall>").encode()
