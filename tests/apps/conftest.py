@@ -304,6 +304,7 @@ $conf['userewrite'] = 0;
 // line per request that reaches DokuWiki.
 if (!defined('DOKU_CONF')) define('DOKU_CONF', {php_string(str(conf) + '/')});
 if (!defined('DOKU_FARM')) define('DOKU_FARM', false);
+ini_set('session.save_path', {php_string(self.writable(self.base / "sessions"))});
 if (!defined('MOD_CORS_REACHED')) {{
     define('MOD_CORS_REACHED', 1);
     {REACHED_PHP.format(log=php_string(self.reached_log))}}}
@@ -321,3 +322,48 @@ def xmlrpc(method: str, *params: str) -> bytes:
     args = "".join(f"<param><value><string>{p}</string></value></param>" for p in params)
     return (f"<?xml version=\"1.0\"?><methodCall><methodName>{method}</methodName>"
             f"<params>{args}</params></methodCall>").encode()
+
+
+class PhpMyAdmin(AppCopy):
+    """Debian's phpMyAdmin 5.2 copied; libraries/vendor_config.php (where Debian points it at
+    /etc/phpmyadmin and /var/lib/phpmyadmin) replaced by one pointing at the copy's own
+    config.inc.php and temp folder. Cookie login on the suite's MariaDB, user `pma`.
+    config.inc.php, read on every request, writes the reached line."""
+
+    USER, PASSWORD = "pma", "pma-db-password"
+
+    def __init__(self, db: MariaDB):
+        super().__init__("/usr/share/phpmyadmin", "phpmyadmin")
+        tmp = self.writable(self.base / "tmp")
+        self.sessions = self.writable(self.base / "sessions")
+        config = self.base / "config.inc.php"
+        vendor = self.root / "libraries" / "vendor_config.php"
+        text = vendor.read_text()
+        text = text.replace("'/var/lib/phpmyadmin/tmp/'", php_string(str(tmp) + "/"))
+        text = text.replace("'/etc/phpmyadmin/config.inc.php'", php_string(config))
+        assert str(config) in text and str(tmp) in text, "vendor_config.php changed shape"
+        vendor.unlink()
+        vendor.write_text(text)
+        config.write_text(f"""<?php
+{REACHED_PHP.format(log=php_string(self.reached_log))}
+$cfg['blowfish_secret'] = 'mod_cors tests: 32 bytes or more of secret';
+$cfg['Servers'][1]['auth_type'] = 'cookie';
+$cfg['Servers'][1]['host'] = 'localhost';
+$cfg['Servers'][1]['connect_type'] = 'socket';
+$cfg['Servers'][1]['socket'] = {php_string(db.socket)};
+$cfg['Servers'][1]['AllowNoPassword'] = false;
+$cfg['TempDir'] = {php_string(tmp)};
+$cfg['VersionCheck'] = false;
+$cfg['SendErrorReports'] = 'never';
+$cfg['ShowGitRevision'] = false;
+""")
+        config.chmod(0o644)
+        db.sql(f"CREATE USER '{self.USER}'@'localhost' IDENTIFIED BY '{self.PASSWORD}'; "
+               f"GRANT SELECT, SHOW DATABASES ON *.* TO '{self.USER}'@'localhost';")
+
+
+@pytest.fixture(scope="session")
+def phpmyadmin(mariadb):
+    pma = PhpMyAdmin(mariadb)
+    yield pma
+    pma.remove()
