@@ -367,3 +367,59 @@ def phpmyadmin(mariadb):
     pma = PhpMyAdmin(mariadb)
     yield pma
     pma.remove()
+
+
+class MediaWiki:
+    """Debian's MediaWiki 1.39 run in place from /usr/share/mediawiki (read only), installed
+    with its own maintenance/install.php on SQLite into a temp folder; MW_CONFIG_FILE (set by
+    a php auto_prepend_file) points it at that folder's LocalSettings.php instead of Debian's
+    /var/lib/mediawiki one. MediaWiki's own CORS setting: $wgCrossSiteAJAXdomains, here
+    '*.example.test' as a site would allow its own subdomains."""
+
+    SOURCE = Path("/usr/share/mediawiki")
+    ADMIN, PASSWORD = "Admin", "admin-password-24"
+
+    def __init__(self):
+        self.base = Path(tempfile.mkdtemp(prefix="mod_cors_mediawiki_"))
+        self.base.chmod(0o755)
+        conf, data, cache = self.base / "conf", self.base / "data", self.base / "cache"
+        for d in (conf, data, cache):
+            d.mkdir()
+        self.reached_log = self.base / "reached.log"
+        self.reached_log.write_text("")
+        self.reached_log.chmod(0o666)
+        done = subprocess.run(["php", str(self.SOURCE / "maintenance" / "install.php"), "--dbtype", "sqlite",
+                               "--dbpath", str(data), "--dbname", "wiki", "--server", "http://127.0.0.1",
+                               "--scriptpath", "/w", "--pass", self.PASSWORD, "--confpath", str(conf),
+                               "--lang", "en", "mod_cors wiki", self.ADMIN],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"MediaWiki install failed:\n{done.stdout}\n{done.stderr}"
+        self.settings = conf / "LocalSettings.php"
+        with open(self.settings, "a") as f:
+            f.write(f"""
+# The suite's additions: the site is where the request was sent; no uploads, no outside calls.
+$wgServer = 'http://' . preg_replace('/[^A-Za-z0-9.:\\[\\]-]/', '', $_SERVER['HTTP_HOST'] ?? '127.0.0.1');
+$wgCacheDirectory = {php_string(cache)};
+$wgEnableUploads = false;
+$wgMainCacheType = CACHE_NONE;
+$wgPingback = false;
+$wgCrossSiteAJAXdomains = ['*.example.test'];
+{REACHED_PHP.format(log=php_string(self.reached_log))}""")
+        for p in [data, cache, *data.rglob("*")]:
+            shutil.chown(p, "www-data", "www-data")
+        self.prepend = self.base / "prepend.php"
+        self.prepend.write_text(f"<?php\ndefine('MW_CONFIG_FILE', {php_string(self.settings)});\n")
+
+    def reached(self, marker: str) -> list:
+        return [l for l in self.reached_log.read_text().splitlines() if marker in l]
+
+    def remove(self) -> None:
+        if not KEEP_DIRS:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def mediawiki():
+    wiki = MediaWiki()
+    yield wiki
+    wiki.remove()
