@@ -111,6 +111,19 @@ def mariadb():
     db.remove()
 
 
+def copy_app(source: str, dest: Path) -> None:
+    """A copy of an application folder: symbolic links kept, those with a relative target
+    (Debian links bundled libraries to ../../../javascript/...) made absolute so that they still
+    reach Debian's files from the copy."""
+    shutil.copytree(source, dest, symlinks=True)
+    for link in [p for p in dest.rglob("*") if p.is_symlink()]:
+        target = Path(link.readlink())
+        if not target.is_absolute():
+            original = Path(source) / link.relative_to(dest)
+            link.unlink()
+            link.symlink_to((original.parent / target).resolve())
+
+
 class Cookies:
     """A minimal cookie jar (names and values, every path): what a browser would send."""
 
@@ -141,7 +154,7 @@ class WordPress:
         self.base.chmod(0o755)
         self.root = self.base / "wordpress"
         self.reached_log = self.base / "reached.log"
-        shutil.copytree("/usr/share/wordpress", self.root, symlinks=True)
+        copy_app("/usr/share/wordpress", self.root)
         (self.root / "wp-config.php").unlink()
         db.create_database("wordpress", "wp", "wp-db-password")
         (self.root / "wp-config.php").write_text(f"""<?php
@@ -240,7 +253,7 @@ class AppCopy:
         self.base = Path(tempfile.mkdtemp(prefix=f"mod_cors_{name}_"))
         self.base.chmod(0o755)
         self.root = self.base / name
-        shutil.copytree(source, self.root, symlinks=True)
+        copy_app(source, self.root)
         self.reached_log = self.base / "reached.log"
         self.reached_log.write_text("")
         self.reached_log.chmod(0o666)

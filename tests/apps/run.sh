@@ -7,5 +7,14 @@
 # The last line is "N passed, M failed".
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-"$repo/tests/deps.sh" apps || { echo "0 passed, 1 failed"; exit 1; }
+"$repo/tests/deps.sh" apps browser || { echo "0 passed, 1 failed"; exit 1; }
+# The browser engines' drivers: tests/browser's npm packages, exactly as locked, as make browser
+# installs them (no browser download).
+browser=$repo/tests/browser
+if ! cmp -s "$browser/package-lock.json" "$browser/node_modules/.package-lock.json.installed" 2>/dev/null; then
+  command -v npm >/dev/null || { echo "apps: npm is missing (make browser installs it)" >&2; echo "0 passed, 1 failed"; exit 1; }
+  (cd "$browser" && PUPPETEER_SKIP_DOWNLOAD=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+     npm ci --no-audit --no-fund --loglevel=error --prefer-offline) >&2 || { echo "0 passed, 1 failed"; exit 1; }
+  cp "$browser/package-lock.json" "$browser/node_modules/.package-lock.json.installed"
+fi
 exec "$repo/tests/lib/pytest-suite" "$repo/tests/apps" 600 "${1:-build}" "${@:2}"
