@@ -322,3 +322,30 @@ def test_database_stopped(site, mariadb, rid):
     finally:
         mariadb.start()
     allowed(site.get(f"/wp-json/wp/v2/posts?rid={rid}", PARTNER))
+
+
+# ----------------------------------------------------------------- the roll-out
+
+
+@pytest.fixture(scope="module")
+def report_only(request, wordpress, cors_module):
+    """The policy with CORSReportOnly On, as docs/deployment.md rolls it out."""
+    body = wp_body(wordpress.root, "directory").replace("    CORSMaxAge 600", "    CORSMaxAge 600\n    CORSReportOnly On")
+    assert "CORSReportOnly On" in body
+    srv = start_server(request, ServerSpec(app_dirs=(), modules=("rewrite",), body=body))
+    from conftest import watch_log
+    watch_log(srv.error_log_path)
+    srv.wp = wordpress
+    return srv
+
+
+def test_report_only_leaves_wordpress_as_it_was(report_only, rid):
+    mark = report_only.log_mark()
+    r = report_only.get(f"/wp-json/wp/v2/posts?rid={rid}", STRANGER)
+    assert r.status == 200 and r.all("Access-Control-Allow-Origin") == [STRANGER], r   # WordPress's own echo
+    assert r.all("Access-Control-Allow-Credentials") == ["true"], r
+    r = report_only.preflight(f"/wp-json/wp/v2/posts?rid={rid}", PARTNER, "POST", "x-wp-nonce")
+    assert r.status == 200 and r.all("Access-Control-Allow-Origin") == [PARTNER], r  # WordPress answers it
+    assert len(report_only.wp.reached(rid)) == 2
+    lines = report_only.wait_log(mark, r"would refuse \(report only\)")
+    assert any(STRANGER in line for line in lines), report_only.log_since(mark)
