@@ -3,7 +3,8 @@
 # through sudo otherwise).
 #   tests/deps.sh build|test|integration|browser|fuzz|bench|deb|demo|deployments|status|maps|fresh|apps ...
 # Services that come with a package it installs (apache2, php-fpm) are stopped again, so that
-# nothing it installed is left listening; a service that was installed before is left as it was.
+# nothing it installed is left listening, and a web-server configuration a package enabled for
+# itself (mediawiki) is disabled again; what was there before is left as it was.
 set -euo pipefail
 declare -A PKGS=(
   [build]="g++ make apache2 apache2-dev libpcre2-dev libpsl-dev publicsuffix libboost-test-dev"
@@ -54,6 +55,11 @@ fi
 # The init scripts present before: a service whose script is new came with this install.
 had_service=()
 for s in /etc/init.d/apache2 /etc/init.d/php*-fpm /etc/init.d/varnish /etc/init.d/nginx /etc/init.d/postgresql /etc/init.d/mariadb; do [[ -e $s ]] && had_service+=("$s"); done
+# Web-server configurations the packages of this install name after themselves (mediawiki's
+# postinst runs a2enconf mediawiki, whatever debconf says): one enabled by this install is
+# disabled again below, like the services; one that was enabled before is left alone.
+had_conf=()
+for p in "${missing[@]}"; do [[ -e /etc/apache2/conf-enabled/$p.conf ]] && had_conf+=("$p"); done
 [[ -z $preseed ]] || printf '%s' "$preseed" | "${SUDO[@]}" debconf-set-selections
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}" >&2
@@ -63,5 +69,10 @@ for s in /etc/init.d/apache2 /etc/init.d/php*-fpm /etc/init.d/varnish /etc/init.
   [[ -x $s ]] || continue
   [[ " ${had_service[*]} " == *" $s "* ]] && continue
   "${SUDO[@]}" "$s" stop >/dev/null 2>&1 || true
+done
+for p in "${missing[@]}"; do
+  [[ -e /etc/apache2/conf-enabled/$p.conf ]] || continue
+  [[ " ${had_conf[*]} " == *" $p "* ]] && continue
+  "${SUDO[@]}" a2disconf -q "$p" >/dev/null 2>&1 || true
 done
 exit 0

@@ -66,7 +66,8 @@ _watched: list = []   # log files of the servers of this session (httpd, php-fpm
 
 
 def watch_log(path: Path) -> None:
-    _watched.append(Path(path))
+    if Path(path) not in _watched:
+        _watched.append(Path(path))
 
 
 class Logs:

@@ -51,6 +51,9 @@ def wp_body(root, scope: str) -> str:
 """
 
 
+# `location` checks the contract's rule for a front controller's rewrite (the /index.php
+# request keeps the decision of the /wp-json/ request); until the module keeps it (issue
+# 20.5), the partner's actual answers there carry WordPress's own headers and those tests fail.
 VARIANTS = {
     "prefork-mod_php-directory": ("prefork", "mod_php", "directory"),
     "event-fpm-directory": ("event", "fpm", "directory"),
@@ -322,6 +325,27 @@ def test_database_stopped(site, mariadb, rid):
     finally:
         mariadb.start()
     allowed(site.get(f"/wp-json/wp/v2/posts?rid={rid}", PARTNER))
+
+
+@pytest.fixture(scope="module")
+def no_expose(request, wordpress, cors_module):
+    """The policy without CORSExposeHeaders."""
+    body = wp_body(wordpress.root, "directory").replace("    CORSExposeHeaders X-WP-Total X-WP-TotalPages Link\n", "")
+    assert "CORSExposeHeaders" not in body
+    srv = start_server(request, ServerSpec(app_dirs=(), modules=("rewrite",), body=body))
+    from conftest import watch_log
+    watch_log(srv.error_log_path)
+    return srv
+
+
+def test_without_cors_expose_headers_x_wp_total_is_hidden(no_expose, rid):
+    """WordPress's own Access-Control-Expose-Headers is removed with its other CORS headers:
+    without CORSExposeHeaders the header is sent but a browser keeps it from the partner's
+    script (X-WP-Total reads null, pagination breaks)."""
+    r = no_expose.get(f"/wp-json/wp/v2/posts?rid={rid}", PARTNER)
+    allowed(r)
+    assert r.get("X-WP-Total") == "3", r
+    assert r.all("Access-Control-Expose-Headers") == [], r
 
 
 # ----------------------------------------------------------------- the roll-out
