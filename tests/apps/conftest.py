@@ -113,16 +113,46 @@ def mariadb():
 
 
 def copy_app(source: str, dest: Path) -> None:
-    """A copy of an application folder: symbolic links kept, those with a relative target
-    (Debian links bundled libraries to ../../../javascript/...) made absolute so that they still
-    reach Debian's files from the copy."""
+    """A copy of an application folder. Symbolic links into Debian's read-only files are kept
+    (those with a relative target, like ../../../javascript/..., made absolute so that they
+    still reach them from the copy); links into /etc or /var (WordPress's .htaccess is a link
+    to /etc/wordpress/htaccess, which WordPress rewrites when it saves its permalinks) are
+    replaced by copies of what they point at, so that nothing the application writes goes
+    through to the system's files."""
     shutil.copytree(source, dest, symlinks=True)
     for link in [p for p in dest.rglob("*") if p.is_symlink()]:
-        target = Path(link.readlink())
-        if not target.is_absolute():
-            original = Path(source) / link.relative_to(dest)
-            link.unlink()
-            link.symlink_to((original.parent / target).resolve())
+        original = Path(source) / link.relative_to(dest)
+        target = (original.parent / link.readlink()).resolve()
+        link.unlink()
+        if target.parts[1:2] in (("etc",), ("var",)):
+            if target.is_dir():
+                shutil.copytree(target, link, symlinks=False)
+            elif target.exists():
+                shutil.copy(target, link)
+        else:
+            link.symlink_to(target)
+
+
+# What the suite must never write: the applications' files in /etc and /var/lib (read at most).
+SYSTEM_FILES = ("/etc/wordpress", "/etc/dokuwiki", "/etc/phpmyadmin", "/etc/mediawiki", "/var/lib/wordpress",
+                "/var/lib/dokuwiki", "/var/lib/phpmyadmin", "/var/lib/mediawiki", "/usr/share/wordpress",
+                "/usr/share/dokuwiki", "/usr/share/phpmyadmin", "/usr/share/mediawiki")
+
+
+def system_files() -> dict:
+    """(size, mtime) of every file under SYSTEM_FILES (links not followed)."""
+    found = {}
+    for top in SYSTEM_FILES:
+        for path in Path(top).rglob("*") if Path(top).is_dir() else []:
+            try:
+                st = path.lstat()
+            except OSError:
+                continue
+            found[str(path)] = (st.st_size, st.st_mtime_ns)
+    return found
+
+
+SYSTEM_FILES_AT_START = system_files()
 
 
 class Cookies:
