@@ -19,8 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from harness import (KEEP_DIRS, MariaDB, Response, assert_allowed, assert_refused,  # noqa: E402
-                     http_request, unique_id)
+from harness import KEEP_DIRS, MariaDB, Response, assert_allowed, assert_refused, unique_id  # noqa: E402
 from httpd_fixtures import start_server  # noqa: E402,F401
 
 pytest_plugins = ["httpd_fixtures"]

@@ -8,10 +8,12 @@ and a text/xml POST is preflighted). So a partner page can neither log in with a
 even send its XML. The module answers the preflight, echoes the partner with credentials, and
 replaces the '*'.
 """
+import re
+
 import pytest
 
-from conftest import (PARTNER, STRANGER, Cookies, allowed, refused, same_origin_untouched, start_server,
-                      watch_log, xmlrpc)
+from conftest import (PARTNER, STRANGER, Cookies, DokuWiki, allowed, refused, same_origin_untouched,
+                      start_server, watch_log, xmlrpc)
 from harness import ServerSpec
 
 POLICY = f"""    CORSEngine On
@@ -57,19 +59,15 @@ def control(request, dokuwiki):
     return make(request, dokuwiki, False)
 
 
-def login(srv, origin=PARTNER, user="admin") -> Cookies:
+def login(srv, origin=PARTNER, user="admin"):
+    """dokuwiki.login over XML-RPC: (the cookie jar, the answer)."""
     jar = Cookies()
     r = srv.request("POST", "/wiki/lib/exe/xmlrpc.php", origin, headers=[XML],
-                    body=xmlrpc("dokuwiki.login", user, wiki_password(user)))
+                    body=xmlrpc("dokuwiki.login", user, DokuWiki.USERS[user]))
     assert r.status == 200 and "<boolean>1</boolean>" in r.text, r
     jar.take(r)
     assert jar.jar, r
     return jar, r
-
-
-def wiki_password(user):
-    from conftest import DokuWiki
-    return DokuWiki.USERS[user]
 
 
 # ----------------------------------------------------------------- control run
@@ -171,7 +169,6 @@ def test_own_pages_and_login_untouched(wiki, rid):
     assert r.status in (200, 404) and "mod_cors wiki" in r.text, r
     # The login form of DokuWiki itself, a same-origin POST with Origin.
     form = wiki.get(f"/wiki/doku.php?id=start&do=login&rid={rid}")
-    import re
     sectok = re.search(r'name="sectok" value="([0-9a-f]*)"', form.text).group(1)
     jar = Cookies()
     jar.take(form)

@@ -10,6 +10,8 @@ a stranger on a sibling subdomain), echoes it with credentials, answers prefligh
 (MediaWiki-API-Error, Retry-After, X-Database-Lag, MediaWiki-Login-Suppressed) — and on an
 origin it does not allow it still runs the request, adding only `MediaWiki-CORS-Rejection`.
 """
+from urllib.parse import quote
+
 import pytest
 
 from conftest import (PARTNER, STRANGER, Cookies, MediaWiki, allowed, refused, same_origin_untouched,
@@ -64,13 +66,12 @@ def api(query: str, rid: str) -> str:
 SITEINFO = "action=query&meta=siteinfo"
 
 
-def login(srv, origin=PARTNER) -> Cookies:
+def login(srv, origin=PARTNER):
     """action=login with a login token, as a bot or a partner's script does."""
     jar = Cookies()
     r = srv.get(api("action=query&meta=tokens&type=login", "login"), origin)
     jar.take(r)
     token = r.json()["query"]["tokens"]["logintoken"]
-    from urllib.parse import quote
     body = f"action=login&format=json&lgname={MediaWiki.ADMIN}&lgpassword={MediaWiki.PASSWORD}&lgtoken={quote(token)}"
     r = srv.request("POST", "/w/api.php", origin, body=body.encode(),
                     headers=[("Content-Type", "application/x-www-form-urlencoded"), jar.header()])

@@ -20,7 +20,7 @@ import json
 import pytest
 
 from conftest import (PARTNER, STRANGER, allowed, refused, rest_nonce, same_origin_untouched,
-                      start_server, vary_origin_once, wp_login)
+                      start_server, watch_log, wp_login)
 from harness import ServerSpec
 
 POLICY = f"""    CORSEngine On
@@ -66,7 +66,6 @@ def site(request, wordpress, cors_module):
     mpm, php, scope = VARIANTS[request.param]
     srv = start_server(request, ServerSpec(mpm=mpm, php=php, app_dirs=(), modules=("rewrite",),
                                            body=wp_body(wordpress.root, scope)))
-    from conftest import watch_log
     watch_log(srv.error_log_path)
     if php == "fpm":
         watch_log(request.getfixturevalue("php_fpm").log)
@@ -80,7 +79,6 @@ def control(request, wordpress):
     """WordPress on its own: mod_cors not loaded."""
     srv = start_server(request, ServerSpec(load_cors=False, app_dirs=(), modules=("rewrite",),
                                            body=wp_body(wordpress.root, "none")))
-    from conftest import watch_log
     watch_log(srv.error_log_path)
     srv.wp = wordpress
     return srv
@@ -333,7 +331,6 @@ def no_expose(request, wordpress, cors_module):
     body = wp_body(wordpress.root, "directory").replace("    CORSExposeHeaders X-WP-Total X-WP-TotalPages Link\n", "")
     assert "CORSExposeHeaders" not in body
     srv = start_server(request, ServerSpec(app_dirs=(), modules=("rewrite",), body=body))
-    from conftest import watch_log
     watch_log(srv.error_log_path)
     return srv
 
@@ -357,7 +354,6 @@ def report_only(request, wordpress, cors_module):
     body = wp_body(wordpress.root, "directory").replace("    CORSMaxAge 600", "    CORSMaxAge 600\n    CORSReportOnly On")
     assert "CORSReportOnly On" in body
     srv = start_server(request, ServerSpec(app_dirs=(), modules=("rewrite",), body=body))
-    from conftest import watch_log
     watch_log(srv.error_log_path)
     srv.wp = wordpress
     return srv
