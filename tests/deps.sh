@@ -61,8 +61,10 @@ for s in /etc/init.d/apache2 /etc/init.d/php*-fpm /etc/init.d/varnish /etc/init.
 had_conf=()
 for p in "${missing[@]}"; do [[ -e /etc/apache2/conf-enabled/$p.conf ]] && had_conf+=("$p"); done
 [[ -z $preseed ]] || printf '%s' "$preseed" | "${SUDO[@]}" debconf-set-selections
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}" >&2
+# Another apt (an unattended upgrade, a second suite's install) may hold dpkg's lock: wait for it.
+apt=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
+"${apt[@]}" update -q >&2
+"${apt[@]}" install -y -q --no-install-recommends "${missing[@]}" >&2
 # Debian starts the services it installs where it can; the tests start their own servers, so a
 # service this install brought is stopped again (one that was there before is left alone).
 for s in /etc/init.d/apache2 /etc/init.d/php*-fpm /etc/init.d/varnish /etc/init.d/nginx /etc/init.d/postgresql /etc/init.d/mariadb; do
