@@ -35,8 +35,12 @@ ENGINE_CXXFLAGS := $(CXXSTD) $(OPT) $(WARN) -fPIC -fvisibility=hidden -pipe \
 ENGINE_LIBS := -lpcre2-8 -lpsl
 
 ENGINE_SRC := $(wildcard mod_cors/engine/*.cpp)
-ENGINE_HDR := $(wildcard mod_cors/engine/*.hpp)
-ENGINE_OBJ := $(patsubst mod_cors/engine/%.cpp,$(BUILD)/engine/%.o,$(ENGINE_SRC))
+ENGINE_HDR := $(wildcard mod_cors/engine/*.hpp) $(wildcard mod_cors/maps/*.hpp)
+# mod_cors/maps/: the origin maps' plumbing that needs no httpd (the compact set, the
+# answer cache): built into the same library, unit-tested with the engine.
+MAPS_SRC   := $(wildcard mod_cors/maps/*.cpp)
+ENGINE_OBJ := $(patsubst mod_cors/engine/%.cpp,$(BUILD)/engine/%.o,$(ENGINE_SRC)) \
+              $(patsubst mod_cors/maps/%.cpp,$(BUILD)/maps/%.o,$(MAPS_SRC))
 ENGINE_LIB := $(BUILD)/libcorsengine.a
 
 # The httpd-facing sources; each compiles to $(BUILD)/<name>.o.
@@ -61,6 +65,10 @@ deps:
 $(BUILD)/engine/%.o: mod_cors/engine/%.cpp $(ENGINE_HDR)
 	@mkdir -p $(dir $@)
 	$(CXX) $(ENGINE_CXXFLAGS) -c $< -o $@
+
+$(BUILD)/maps/%.o: mod_cors/maps/%.cpp $(ENGINE_HDR)
+	@mkdir -p $(dir $@)
+	$(CXX) $(ENGINE_CXXFLAGS) -Imod_cors/engine -c $< -o $@
 
 $(ENGINE_LIB): $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
@@ -87,7 +95,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/mod_cors.so
 
 $(UNIT_BIN): $(UNIT_SRC) $(ENGINE_LIB)
-	$(CXX) $(CXXSTD) $(OPT) $(WARN) $(EXTRA_CXXFLAGS) -DBOOST_TEST_DYN_LINK -Imod_cors/engine -o $@ $(UNIT_SRC) \
+	$(CXX) $(CXXSTD) $(OPT) $(WARN) $(EXTRA_CXXFLAGS) -DBOOST_TEST_DYN_LINK -Imod_cors/engine -Imod_cors/maps -o $@ $(UNIT_SRC) \
 	    $(ENGINE_LIB) $(ENGINE_LIBS) $(EXTRA_LDFLAGS) -lboost_unit_test_framework
 
 $(PATTERN_TOOL): tests/differential/pattern_tool.cpp $(ENGINE_LIB)

@@ -11,6 +11,7 @@
 
 #include "decision.hpp"
 #include "origin_map.hpp"
+#include "answer_cache.hpp"
 #include "test_support.hpp"
 
 using cors::AnswerCache;
