@@ -8,6 +8,7 @@
 #   make status          the counters in server-status, CORSDebugHeader, tools/cors-log-summary
 #   make serverfuzz      raw requests and h2c frames into a real httpd (FUZZ_SECONDS per configuration)
 #   make maps            origin maps (txt:, dbm:, dbd: on SQLite and PostgreSQL) against real servers
+#   make apps            real PHP applications from Debian (WordPress, phpMyAdmin, DokuWiki, MediaWiki)
 #
 # Every suite is a script tests/<suite>/run.sh that prints "N passed, N failed"
 # as its last line; tests/run-suites adds them up.
@@ -55,7 +56,7 @@ PATTERN_TOOL := $(BUILD)/cors-pattern-tool
 
 .PHONY: all deps install uninstall test unit differential integration conformance browser deployments \
         hardening docs-check deb-test fuzz bench demo deb test-sanitize check-exports clean status serverfuzz \
-        fresh-check maps
+        fresh-check maps apps
 
 all: $(MODULE)
 
@@ -108,7 +109,7 @@ differential: deps $(PATTERN_TOOL)
 	@tests/differential/run.sh $(BUILD)
 
 # Suites against the built module, each a script tests/<suite>/run.sh BUILD_DIR.
-MODULE_SUITES := integration conformance browser hardening bench demo deployments status serverfuzz maps
+MODULE_SUITES := integration conformance browser hardening bench demo deployments status serverfuzz maps apps
 $(MODULE_SUITES): deps $(MODULE)
 	@tests/$@/run.sh $(BUILD)
 
