@@ -64,10 +64,12 @@ cors::Request request_view(request_rec* r) {
     // Where it was sent: the engine decides what the request's own origin is (is_own_origin).
     q.scheme = ap_http_scheme(r);
     q.host = or_empty(lines.host);
-    q.hostname = or_empty(r->hostname);
     q.named_scheme = r->server->server_scheme != nullptr;
-    q.server_port = r->server->port;
-    q.local_port = r->connection->local_addr ? r->connection->local_addr->port : 0;
+    if (q.named_scheme || !lines.host) {  // only then does the engine look at them
+        q.hostname = or_empty(r->hostname);
+        q.server_port = r->server->port;
+        q.local_port = r->connection->local_addr ? r->connection->local_addr->port : 0;
+    }
     if (r->method_number != M_OPTIONS) return q;  // the rest only matters to a preflight
     const char* acrm = apr_table_get(r->headers_in, "Access-Control-Request-Method");
     q.has_acrm = acrm != nullptr;
@@ -128,7 +130,7 @@ void add_decision(apr_table_t* t, const State* s) {
 
 void keep_decision(request_rec* r, const State* s) {
     add_decision(r->notes, s);
-    if (flag_or_default(s->conf->export_env, CORS_DEFAULT_Off) == 1) add_decision(r->subprocess_env, s);
+    if (setting(s->conf, &DirConfig::export_env) == 1) add_decision(r->subprocess_env, s);
 }
 
 void forget_decision(request_rec* r) {

@@ -3,7 +3,7 @@
 Every URL /p/<scope>/[...]/<file> maps (AliasMatch) to app/<file>, so each <Location>
 below is one policy in front of the same PHP application.
 """
-from harness import ServerSpec, Httpd
+from harness import PHP_FOR_MPM, ServerSpec, Httpd
 
 ALLOWED = "https://app.example.com"   # allowed by most scopes
 FOREIGN = "https://evil.example"       # allowed by none
@@ -268,7 +268,6 @@ CORE_FILES = {
 CORE_APP_DIRS = ("app", "dirscope", "filescope", "ht-fileinfo", "ht-none", "ht-authconfig", "ht-bad")
 
 # The PHP flavour of each MPM: mod_php needs prefork, threaded MPMs use php-fpm.
-PHP_FOR_MPM = {"prefork": "mod_php", "event": "fpm", "worker": "fpm"}
 
 
 # The start-up warning of the core configuration: /p/null/ allows null on purpose.

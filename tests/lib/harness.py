@@ -620,6 +620,23 @@ class ServerSpec:
     expect_log: tuple = ()
 
 
+# The PHP each MPM runs: mod_php under prefork, php-fpm under the threaded MPMs; the ids the
+# suites give their servers say both.
+PHP_FOR_MPM = {"prefork": "mod_php", "event": "fpm", "worker": "fpm"}
+MPM_IDS = {mpm: f"{mpm}-{'mod_php' if php == 'mod_php' else 'php_fpm'}" for mpm, php in PHP_FOR_MPM.items()}
+
+
+def figures_report(variable: str, default: str):
+    """A suite's figures file ($variable, else `default`; its run.sh prints it) and the
+    function that appends one line to it."""
+    path = Path(os.environ.get(variable, default))
+
+    def report(line: str) -> None:
+        with open(path, "a") as f:
+            f.write(line.rstrip("\n") + "\n")
+    return report
+
+
 # What a crashed child, or an exception the module caught, leaves in an error log (the
 # module's CORS00103/00104 "CORS decision failed", CORS00105 "could not decide on the CORS
 # headers", CORS00120 "could not set the CORS headers").
