@@ -8,6 +8,7 @@
 #   make status          the counters in server-status, CORSDebugHeader, tools/cors-log-summary
 #   make serverfuzz      raw requests and h2c frames into a real httpd (FUZZ_SECONDS per configuration)
 #   make maps            origin maps (txt:, dbm:, dbd: on SQLite and PostgreSQL) against real servers
+#   make apps            real PHP applications from Debian (WordPress, phpMyAdmin, DokuWiki, MediaWiki)
 #
 # Every suite is a script tests/<suite>/run.sh that prints "N passed, N failed"
 # as its last line; tests/run-suites adds them up.
@@ -35,8 +36,12 @@ ENGINE_CXXFLAGS := $(CXXSTD) $(OPT) $(WARN) -fPIC -fvisibility=hidden -pipe \
 ENGINE_LIBS := -lpcre2-8 -lpsl
 
 ENGINE_SRC := $(wildcard mod_cors/engine/*.cpp)
-ENGINE_HDR := $(wildcard mod_cors/engine/*.hpp)
-ENGINE_OBJ := $(patsubst mod_cors/engine/%.cpp,$(BUILD)/engine/%.o,$(ENGINE_SRC))
+ENGINE_HDR := $(wildcard mod_cors/engine/*.hpp) $(wildcard mod_cors/maps/*.hpp)
+# mod_cors/maps/: the origin maps' plumbing that needs no httpd (the compact set, the
+# answer cache): built into the same library, unit-tested with the engine.
+MAPS_SRC   := $(wildcard mod_cors/maps/*.cpp)
+ENGINE_OBJ := $(patsubst mod_cors/engine/%.cpp,$(BUILD)/engine/%.o,$(ENGINE_SRC)) \
+              $(patsubst mod_cors/maps/%.cpp,$(BUILD)/maps/%.o,$(MAPS_SRC))
 ENGINE_LIB := $(BUILD)/libcorsengine.a
 
 # The httpd-facing sources; each compiles to $(BUILD)/<name>.o.
@@ -51,7 +56,7 @@ PATTERN_TOOL := $(BUILD)/cors-pattern-tool
 
 .PHONY: all deps install uninstall test unit differential integration conformance browser deployments \
         hardening docs-check deb-test fuzz bench demo deb test-sanitize check-exports clean status serverfuzz \
-        fresh-check maps
+        fresh-check maps apps
 
 all: $(MODULE)
 
@@ -61,6 +66,10 @@ deps:
 $(BUILD)/engine/%.o: mod_cors/engine/%.cpp $(ENGINE_HDR)
 	@mkdir -p $(dir $@)
 	$(CXX) $(ENGINE_CXXFLAGS) -c $< -o $@
+
+$(BUILD)/maps/%.o: mod_cors/maps/%.cpp $(ENGINE_HDR)
+	@mkdir -p $(dir $@)
+	$(CXX) $(ENGINE_CXXFLAGS) -Imod_cors/engine -c $< -o $@
 
 $(ENGINE_LIB): $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
@@ -87,7 +96,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/mod_cors.so
 
 $(UNIT_BIN): $(UNIT_SRC) $(ENGINE_LIB)
-	$(CXX) $(CXXSTD) $(OPT) $(WARN) $(EXTRA_CXXFLAGS) -DBOOST_TEST_DYN_LINK -Imod_cors/engine -o $@ $(UNIT_SRC) \
+	$(CXX) $(CXXSTD) $(OPT) $(WARN) $(EXTRA_CXXFLAGS) -DBOOST_TEST_DYN_LINK -Imod_cors/engine -Imod_cors/maps -o $@ $(UNIT_SRC) \
 	    $(ENGINE_LIB) $(ENGINE_LIBS) $(EXTRA_LDFLAGS) -lboost_unit_test_framework
 
 $(PATTERN_TOOL): tests/differential/pattern_tool.cpp $(ENGINE_LIB)
@@ -100,7 +109,7 @@ differential: deps $(PATTERN_TOOL)
 	@tests/differential/run.sh $(BUILD)
 
 # Suites against the built module, each a script tests/<suite>/run.sh BUILD_DIR.
-MODULE_SUITES := integration conformance browser hardening bench demo deployments status serverfuzz maps
+MODULE_SUITES := integration conformance browser hardening bench demo deployments status serverfuzz maps apps
 $(MODULE_SUITES): deps $(MODULE)
 	@tests/$@/run.sh $(BUILD)
 

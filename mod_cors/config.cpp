@@ -19,6 +19,7 @@ cors::Policy policy_of(const DirConfig* c) noexcept {
 #undef CORS_FLAG_VALUE
     (void)engine;
     (void)debug_header;  // not policy: apply_headers reads it
+    (void)export_env;    // not policy: keep_decision reads it
     cors::Policy p;
     p.origins = c->origins;
     p.patterns = c->patterns;

@@ -21,9 +21,10 @@ namespace cors_glue {
     X(private_network, "CORSAllowPrivateNetwork", Off,                                            \
       "answer Access-Control-Request-Private-Network")                                            \
     X(reject, "CORSReject", On, "refuse requests from origins not allowed with 403")              \
-    X(report_only, "CORSReportOnly", Off, "only log and set CORS_* variables, change nothing")    \
+    X(report_only, "CORSReportOnly", Off, "only log and keep the decision in CORS_* notes, change nothing") \
     X(override_app, "CORSOverrideAppHeaders", On, "remove Access-Control-* headers the application set") \
-    X(debug_header, "CORSDebugHeader", Off, "send CORS-Reason: <reason> on answers the policy refuses")
+    X(debug_header, "CORSDebugHeader", Off, "send CORS-Reason: <reason> on answers the policy refuses") \
+    X(export_env, "CORSExportEnv", Off, "also set the CORS_* notes as environment variables")
 #define CORS_DEFAULT_On 1
 #define CORS_DEFAULT_Off 0
 

@@ -96,8 +96,8 @@ void apply_headers(request_rec* r, const State* s) {
     set("Access-Control-Allow-Private-Network", s->allow_private_network);
     if (s->vary) merge_vary(r, s->vary);
     // CORSDebugHeader On: the reason, for the web developer's network panel.
-    if (s->reason && !s->report_only && flag_or_default(s->conf->debug_header, CORS_DEFAULT_Off) == 1)
-        apr_table_setn(r->headers_out, "CORS-Reason", reason_header(r->pool, s->reason));
+    if (s->refused() && !s->report_only && flag_or_default(s->conf->debug_header, CORS_DEFAULT_Off) == 1)
+        apr_table_setn(r->headers_out, "CORS-Reason", reason_header(r->pool, s->reason_text));
 }
 
 extern "C" apr_status_t headers_filter(ap_filter_t* f, apr_bucket_brigade* bb) {

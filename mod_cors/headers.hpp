@@ -9,12 +9,15 @@
 
 namespace cors_glue {
 
-// The decision of one request, as the output filter needs it (pool strings).
+// The decision of one request, as the output filter, the log and the counters need it.
+// The header values are pool strings or the decision's whole strings (cors::Decision).
 struct State {
     const DirConfig* conf;  // the scope it was made in
-    int action;             // cors::Action
-    int report_only;        // decided and logged only; the response is left alone
-    int override_app;
+    cors::Action action;
+    cors::RequestKind kind;
+    cors::Reason reason;    // None when allowed
+    bool report_only;       // decided and logged only; the response is left alone
+    bool override_app;
     unsigned vary;
     const char* allow_origin;
     const char* allow_credentials;
@@ -23,10 +26,11 @@ struct State {
     const char* allow_headers;
     const char* max_age;
     const char* allow_private_network;
-    const char* kind;
-    const char* origin;
-    const char* reason;     // NULL when allowed
+    const char* origin;       // the Origin value; NULL without one
+    const char* reason_text;  // CORS_REASON (cors::write_reason); NULL when allowed
     const request_rec* filtered;  // the request whose output chain has the headers filter
+
+    bool refused() const noexcept { return reason != cors::Reason::None; }
 };
 
 // The decision of a request, kept in its request_config.

@@ -15,14 +15,12 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
 
 using namespace cors_glue;
 
 namespace {
 
 constexpr std::size_t kLoggedOriginMax = 200;        // bytes of an Origin value in a log line
-constexpr std::size_t kReasonDetailMax = 200;        // bytes of a method or header name in CORS_REASON
 
 // first and how many: a module or HTTP/2 may keep them apart; HTTP/1 lines arrive joined
 // with ", ", which no origin is) and the first Host line.
@@ -56,19 +54,6 @@ HeaderLines header_lines(const apr_table_t* headers) {
     return lines;
 }
 
-// The request's own origin, host part: the Host it was sent to. With an explicit scheme
-// in ServerName (https://host[:port], behind a TLS-terminating proxy) the port is
-// ServerName's; without a Host header, the name and port the request reached.
-const char* request_host(request_rec* r, const char* host) {
-    if (host && r->server->server_scheme && r->hostname) {
-        const unsigned port = r->server->port ? r->server->port : apr_uri_port_of_scheme(r->server->server_scheme);
-        return apr_psprintf(r->pool, strchr(r->hostname, ':') ? "[%s]:%u" : "%s:%u", r->hostname, port);
-    }
-    if (host) return host;
-    if (!r->hostname) return "";
-    return apr_psprintf(r->pool, "%s:%u", r->hostname, static_cast<unsigned>(r->connection->local_addr->port));
-}
-
 cors::Request request_view(request_rec* r) {
     cors::Request q;
     q.method = or_empty(r->method);
@@ -77,8 +62,13 @@ cors::Request request_view(request_rec* r) {
     if (!q.has_origin) return q;
     q.origin = or_empty(lines.origin);
     q.origin_count = lines.origin_count;
+    // Where it was sent: the engine decides what the request's own origin is (is_own_origin).
     q.scheme = ap_http_scheme(r);
-    q.host = request_host(r, lines.host);
+    q.host = or_empty(lines.host);
+    q.hostname = or_empty(r->hostname);
+    q.named_scheme = r->server->server_scheme != nullptr;
+    q.server_port = r->server->port;
+    q.local_port = r->connection->local_addr ? r->connection->local_addr->port : 0;
     if (r->method_number != M_OPTIONS) return q;  // the rest only matters to a preflight
     const char* acrm = apr_table_get(r->headers_in, "Access-Control-Request-Method");
     q.has_acrm = acrm != nullptr;
@@ -90,72 +80,78 @@ cors::Request request_view(request_rec* r) {
     return q;
 }
 
-// A decision's header value as a C string for the State. Views into the decision's own
-// buffer (the echoed Allow-Headers, Max-Age) are copied; every other view is a whole
-// NUL-terminated string that outlives the request (a literal, the configuration's, one
-// of the request's header values), used as it is.
-const char* header_value(apr_pool_t* p, const cors::Decision& d, std::string_view v) {
-    if (v.empty()) return nullptr;
-    const std::less<const char*> before;
-    const bool in_buffer = !before(v.data(), d.buffer_) && before(v.data(), d.buffer_ + sizeof d.buffer_);
-    if (!in_buffer && v.data()[v.size()] == '\0') return v.data();
-    return apr_pstrmemdup(p, v.data(), v.size());
+// A decision's header value for the State. "Whole" views (cors::Decision says which) are
+// whole NUL-terminated strings that outlive the request, used as they are; "buffer" views
+// point into the decision and are copied.
+inline const char* whole(std::string_view v) noexcept { return v.empty() ? nullptr : v.data(); }
+inline const char* copied(apr_pool_t* p, std::string_view v) {
+    return v.empty() ? nullptr : apr_pstrmemdup(p, v.data(), v.size());
 }
 
 State* make_state(request_rec* r, const DirConfig* conf, const cors::Policy& policy, const cors::Request& q,
                   const cors::Decision& d) {
     auto* s = static_cast<State*>(apr_pcalloc(r->pool, sizeof(State)));
     s->conf = conf;
-    s->action = static_cast<int>(d.action);
+    s->action = d.action;
+    s->kind = d.kind;
+    s->reason = d.allowed ? cors::Reason::None : d.reason;
     s->report_only = policy.report_only;
     s->override_app = policy.override_app_headers;
     s->vary = d.vary;
-    s->allow_origin = header_value(r->pool, d, d.allow_origin);
-    s->allow_credentials = header_value(r->pool, d, d.allow_credentials);
-    s->expose_headers = header_value(r->pool, d, d.expose_headers);
-    s->allow_methods = header_value(r->pool, d, d.allow_methods);
-    s->allow_headers = header_value(r->pool, d, d.allow_headers);
-    s->max_age = header_value(r->pool, d, d.max_age);
-    s->allow_private_network = header_value(r->pool, d, d.allow_private_network);
-    s->kind = cors::to_string(d.kind);
+    s->allow_origin = whole(d.allow_origin);
+    s->allow_credentials = whole(d.allow_credentials);
+    s->expose_headers = whole(d.expose_headers);
+    s->allow_methods = whole(d.allow_methods);
+    s->allow_headers = copied(r->pool, d.allow_headers);
+    s->max_age = copied(r->pool, d.max_age);
+    s->allow_private_network = whole(d.allow_private_network);
     s->origin = q.has_origin ? q.origin.data() : nullptr;  // the Origin header's value (request_view)
-    if (!d.allowed)
-        s->reason = d.reason_detail.empty()
-                        ? d.reason
-                        : apr_pstrcat(r->pool, d.reason, ": ",
-                                      apr_pstrmemdup(r->pool, d.reason_detail.data(),
-                                                     std::min(d.reason_detail.size(), kReasonDetailMax)),
-                                      nullptr);
+    if (s->refused()) {
+        char* text = static_cast<char*>(apr_palloc(r->pool, cors::reason_length(d) + 1));
+        cors::write_reason(d, text);
+        s->reason_text = text;
+    }
     return s;
 }
 
-// Added, not set: a request gets its CORS_* once (an internal redirect's new request has
-// them renamed REDIRECT_CORS_*; the one decided again after mod_dir has them unset first).
-void set_environment(request_rec* r, const State* s) {
-    apr_table_addn(r->subprocess_env, "CORS_REQUEST", s->kind);
-    if (s->origin) apr_table_addn(r->subprocess_env, "CORS_ORIGIN", s->origin);
-    apr_table_addn(r->subprocess_env, "CORS_ALLOWED", s->reason ? "0" : "1");
-    if (s->reason) apr_table_addn(r->subprocess_env, "CORS_REASON", s->reason);
+// The decision as request notes (a LogFormat's %{CORS_REASON}n) and, with CORSExportEnv On,
+// as environment variables. Added, not set: a request gets them once (an internal
+// redirect's new request has fresh notes and its variables renamed REDIRECT_CORS_*; the
+// one decided again after mod_dir has them unset first).
+constexpr const char* kNames[] = {"CORS_REQUEST", "CORS_ORIGIN", "CORS_ALLOWED", "CORS_REASON"};
+
+void add_decision(apr_table_t* t, const State* s) {
+    apr_table_addn(t, kNames[0], cors::to_string(s->kind));
+    if (s->origin) apr_table_addn(t, kNames[1], s->origin);
+    apr_table_addn(t, kNames[2], s->refused() ? "0" : "1");
+    if (s->reason_text) apr_table_addn(t, kNames[3], s->reason_text);
 }
 
-void unset_environment(request_rec* r) {
-    for (const char* name : {"CORS_REQUEST", "CORS_ORIGIN", "CORS_ALLOWED", "CORS_REASON"})
+void keep_decision(request_rec* r, const State* s) {
+    add_decision(r->notes, s);
+    if (flag_or_default(s->conf->export_env, CORS_DEFAULT_Off) == 1) add_decision(r->subprocess_env, s);
+}
+
+void forget_decision(request_rec* r) {
+    for (const char* name : kNames) {
+        apr_table_unset(r->notes, name);
         apr_table_unset(r->subprocess_env, name);
+    }
 }
 
 const char* action_name(const State* s) {
-    if (s->report_only) return s->reason ? "would refuse (report only)" : "would allow (report only)";
-    switch (static_cast<cors::Action>(s->action)) {
+    if (s->report_only) return s->refused() ? "would refuse (report only)" : "would allow (report only)";
+    switch (s->action) {
         case cors::Action::AnswerPreflight: return "answered with 204";
         case cors::Action::Reject: return "refused with 403";
         case cors::Action::Continue: break;
     }
-    return s->reason ? "not allowed, passed on without CORS headers" : "allowed";
+    return s->refused() ? "not allowed, passed on without CORS headers" : "allowed";
 }
 
 // One line per decision. httpd escapes error-log lines itself; the values are only capped.
 void log_decision(request_rec* r, const State* s) {
-    const int level = s->reason ? APLOG_INFO : APLOG_DEBUG;
+    const int level = s->refused() ? APLOG_INFO : APLOG_DEBUG;
     if (!APLOG_R_IS_LEVEL(r, level)) return;
     const char* method = or_dash(r->method);
     const char* uri = or_dash(r->uri);
@@ -164,11 +160,12 @@ void log_decision(request_rec* r, const State* s) {
         return;
     }
     const int origin_length = static_cast<int>(std::min(strlen(s->origin), kLoggedOriginMax));
-    ap_log_rerror(APLOG_MARK, level, 0, r, "%s %s: %s request from origin '%.*s' %s%s%s", method, uri, s->kind,
-                  origin_length, s->origin, action_name(s), s->reason ? ": " : "", s->reason ? s->reason : "");
+    ap_log_rerror(APLOG_MARK, level, 0, r, "%s %s: %s request from origin '%.*s' %s%s%s", method, uri,
+                  cors::to_string(s->kind), origin_length, s->origin, action_name(s), s->reason_text ? ": " : "",
+                  s->reason_text ? s->reason_text : "");
 }
 
-// Decides in the request's scope, sets CORS_* and logs. Null when CORSEngine is not On.
+// Decides in the request's scope, keeps CORS_* and logs. Null when CORSEngine is not On.
 State* decide_in_scope(request_rec* r) {
     const DirConfig* conf = dir_config(r);
     if (!engine_on(conf)) return nullptr;
@@ -178,7 +175,7 @@ State* decide_in_scope(request_rec* r) {
     cors::Decision d;
     cors::decide(policy, q, d);
     State* s = make_state(r, conf, policy, q, d);
-    set_environment(r, s);
+    keep_decision(r, s);
     log_decision(r, s);
     set_state(r, s);
     return s;
@@ -200,7 +197,7 @@ State* inherited_decision(request_rec* r) {
     if (!s && first != r) s = decide_in_scope(first);
     if (s) {
         set_state(r, s);
-        set_environment(r, s);
+        keep_decision(r, s);
     }
     return s;
 }
@@ -208,7 +205,7 @@ State* inherited_decision(request_rec* r) {
 // Acts on a decision made before the handler: answers a preflight, refuses a stranger.
 int act_on(request_rec* r, const State* s) {
     if (!s || s->report_only) return DECLINED;
-    switch (static_cast<cors::Action>(s->action)) {
+    switch (s->action) {
         case cors::Action::AnswerPreflight:
             // Answered here; the filters a handler would get (ours, mod_headers'
             // "Header always" ...) still shape the 204.
@@ -262,7 +259,7 @@ extern "C" int fixups(request_rec* r) {
         if (r->handler && !strcmp(r->handler, "redirect-handler")) return DECLINED;
         if (s) {
             set_state(r, nullptr);
-            unset_environment(r);
+            forget_decision(r);
         }
         return act_on(r, decide_in_scope(r));
     });
@@ -312,7 +309,7 @@ extern "C" int log_transaction(request_rec* r) {
     if (!cors_status::enabled()) return DECLINED;
     const request_rec* last = r;
     while (last->next) last = last->next;
-    if (const State* s = state_of(last)) cors_status::count(r, s->kind, s->reason, s->report_only, s->origin);
+    if (const State* s = state_of(last)) cors_status::count(r, s->kind, s->reason, s->reason_text, s->report_only, s->origin);
     return DECLINED;
 }
 

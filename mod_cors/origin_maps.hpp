@@ -9,6 +9,9 @@
 #include "engine/decision.hpp"
 #include "engine/origin_map.hpp"
 
+#include <string>
+#include <vector>
+
 namespace cors_maps {
 
 // The names a scope's CORSAllowOriginMap lists (pool-owned, immutable once read).
@@ -21,6 +24,14 @@ const char* set_origin_map_cache(cmd_parms* cmd, void*, const char* seconds);
 
 void* create_server_config(apr_pool_t* p, server_rec* s);
 void* merge_server_config(apr_pool_t* p, void* base, void* add);
+
+// The maps `s` knows (its own and those it inherits), by name: for -D DUMP_CORS.
+struct MapSource {
+    std::string name;
+    std::string source;   // "txt:/path", "dbm=db:/path", "dbd:SELECT ..."
+    std::string where;    // "file:line" of the CORSOriginMap
+};
+std::vector<MapSource> map_sources(server_rec* s);
 
 // Hooks of their own: the start-up checks of CORSAllowOriginMap and the maps' set-up.
 void register_hooks(apr_pool_t* p);

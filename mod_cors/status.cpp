@@ -27,25 +27,8 @@ namespace cors_status {
 
 namespace {
 
-// The reason kinds: the engine's reason texts (engine/decision.cpp) and the origin maps'
-// "origin map unavailable: <name>"; a reason is of a kind when it is the text, or the
-// text followed by ": <detail>". Anything else counts as "other".
-constexpr const char* kReasonKinds[] = {
-    "invalid origin",
-    "origin not allowed",
-    "CORSAllowOrigin * is not allowed with credentials",
-    "pattern match limit exceeded",
-    "pattern match failed",
-    "invalid Access-Control-Request-Method",
-    "method not allowed",
-    "invalid Access-Control-Request-Headers",
-    "header not allowed",
-    "Access-Control-Request-Headers too long",
-    "origin map unavailable",
-    "other",
-};
-constexpr std::size_t kReasonCount = sizeof(kReasonKinds) / sizeof(kReasonKinds[0]);
-constexpr std::size_t kOther = kReasonCount - 1;
+// Refusals are counted by cors::Reason, named by its text (cors::to_string).
+constexpr std::size_t kReasonCount = cors::kReasons;
 
 // The latest refusals kept (the ring's bound), and the bytes kept of each text.
 constexpr std::size_t kRingSize = 32;
@@ -94,15 +77,6 @@ apr_status_t forget_area(void*) {
     return APR_SUCCESS;
 }
 
-std::size_t reason_kind(const char* reason) noexcept {
-    if (!reason || !*reason) return kOther;
-    for (std::size_t i = 0; i < kOther; ++i) {
-        const std::size_t n = std::strlen(kReasonKinds[i]);
-        if (!std::strncmp(reason, kReasonKinds[i], n) && (reason[n] == '\0' || reason[n] == ':')) return i;
-    }
-    return kOther;
-}
-
 // Copies `src` into `dst[size]`, NUL-terminated; control bytes become '?'; a text cut
 // short ends in "...".
 void copy_text(char* dst, std::size_t size, const char* src) noexcept {
@@ -119,11 +93,12 @@ void copy_text(char* dst, std::size_t size, const char* src) noexcept {
 // A refusal: its reason and its slot in the ring. Out of line, so that the path of an
 // allowed request stays a few instructions.
 __attribute__((noinline, cold)) void remember(const request_rec* r, cors::RequestKind kind, bool report_only,
-                                              const char* reason, const char* origin) noexcept {
+                                              cors::Reason reason, const char* reason_text,
+                                              const char* origin) noexcept {
     Area* a = g_area;
     a->refused.fetch_add(1, std::memory_order_relaxed);
     if (report_only) a->report_only_refused.fetch_add(1, std::memory_order_relaxed);
-    a->by_reason[reason_kind(reason)].fetch_add(1, std::memory_order_relaxed);
+    a->by_reason[static_cast<std::size_t>(reason) % kReasonCount].fetch_add(1, std::memory_order_relaxed);
     const std::uint64_t ticket = g_area->ring_next.fetch_add(1, std::memory_order_relaxed);
     Slot& slot = g_area->ring[ticket % kRingSize];
     std::uint64_t seen = slot.seq.load(std::memory_order_relaxed);
@@ -138,7 +113,7 @@ __attribute__((noinline, cold)) void remember(const request_rec* r, cors::Reques
     slot.report_only = report_only;
     copy_text(slot.method, sizeof slot.method, r->method ? r->method : "-");
     copy_text(slot.origin, sizeof slot.origin, origin);
-    copy_text(slot.reason, sizeof slot.reason, reason);
+    copy_text(slot.reason, sizeof slot.reason, reason_text);
     copy_text(slot.uri, sizeof slot.uri, r->uri ? r->uri : "-");
     slot.seq.store(2 * ticket + 2, std::memory_order_release);
 }
@@ -197,7 +172,7 @@ void html_report(request_rec* r) {
         if (!n) continue;
         any = true;
         ap_rprintf(r, "<tr><td>%s</td><td align=\"right\">%" APR_UINT64_T_FMT "</td></tr>\n",
-                   html(r, kReasonKinds[i]), n);
+                   html(r, cors::to_string(static_cast<cors::Reason>(i))), n);
     }
     if (!any) ap_rputs("<tr><td colspan=\"2\">none</td></tr>\n", r);
     ap_rputs("</table>\n", r);
@@ -257,27 +232,23 @@ void init(apr_pool_t* pconf, server_rec* s) {
     apr_pool_cleanup_register(pconf, nullptr, forget_area, apr_pool_cleanup_null);
 }
 
-void record(const request_rec* r, const char* kind, const char* reason, bool report_only,
-            const char* origin) noexcept {
-    // The kinds are cors::to_string()'s texts, told apart by their first letter (on the
-    // path of every request: no string comparison).
+void record(const request_rec* r, cors::RequestKind kind, cors::Reason reason, const char* reason_text,
+            bool report_only, const char* origin) noexcept {
     Area* a = g_area;
-    cors::RequestKind k = cors::RequestKind::Actual;
-    switch (kind ? kind[0] : 'n') {
-        case 's':  // same-origin
+    switch (kind) {
+        case cors::RequestKind::SameOrigin:
             a->same_origin.fetch_add(1, std::memory_order_relaxed);
             return;
-        case 'p':  // preflight
+        case cors::RequestKind::Preflight:
             a->preflights.fetch_add(1, std::memory_order_relaxed);
-            k = cors::RequestKind::Preflight;
             break;
-        case 'a':  // actual
+        case cors::RequestKind::Actual:
             break;
-        default:  // none
+        case cors::RequestKind::None:
             return;
     }
-    if (reason)
-        remember(r, k, report_only, reason, origin);
+    if (reason != cors::Reason::None)
+        remember(r, kind, report_only, reason, reason_text, origin);
     else
         a->allowed.fetch_add(1, std::memory_order_relaxed);
 }

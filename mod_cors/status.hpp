@@ -13,6 +13,8 @@
 #include "httpd.h"
 #include "apr_pools.h"
 
+#include "engine/decision.hpp"
+
 namespace cors_status {
 
 struct Area;
@@ -27,19 +29,18 @@ void register_hooks(apr_pool_t* p);
 void init(apr_pool_t* pconf, server_rec* s);
 
 // The slow part of count(): only reached when the counters exist.
-void record(const request_rec* r, const char* kind, const char* reason, bool report_only,
-            const char* origin) noexcept;
+void record(const request_rec* r, cors::RequestKind kind, cors::Reason reason, const char* reason_text,
+            bool report_only, const char* origin) noexcept;
 
 // True when the counters exist (mod_status is loaded).
 inline bool enabled() noexcept { return g_area != nullptr; }
 
 // Counts the final decision of one request, once, when it is logged: `r` the request
-// as received (its method and URI go into the latest refusals), `kind` the
-// cors::to_string() of the request kind, `reason` CORS_REASON (null when allowed),
-// whether the scope is report-only, and the Origin value.
-inline void count(const request_rec* r, const char* kind, const char* reason, bool report_only,
-                  const char* origin) noexcept {
-    if (g_area) record(r, kind, reason, report_only, origin);
+// as received (its method and URI go into the latest refusals), its kind, its reason
+// (None when allowed) and CORS_REASON, whether the scope is report-only, and the Origin.
+inline void count(const request_rec* r, cors::RequestKind kind, cors::Reason reason, const char* reason_text,
+                  bool report_only, const char* origin) noexcept {
+    if (g_area) record(r, kind, reason, reason_text, report_only, origin);
 }
 
 }  // namespace cors_status

@@ -1,25 +1,13 @@
 #include "decision.hpp"
 #include "counterexample.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
 namespace cors {
 namespace {
 
-namespace reason {
-constexpr const char* kInvalidOrigin = "invalid origin";
-constexpr const char* kOriginNotAllowed = "origin not allowed";
-constexpr const char* kAnyWithCredentials = "CORSAllowOrigin * is not allowed with credentials";
-constexpr const char* kMatchLimit = "pattern match limit exceeded";
-constexpr const char* kMatchError = "pattern match failed";
-constexpr const char* kInvalidMethod = "invalid Access-Control-Request-Method";
-constexpr const char* kMethodNotAllowed = "method not allowed";
-constexpr const char* kInvalidHeaders = "invalid Access-Control-Request-Headers";
-constexpr const char* kHeaderNotAllowed = "header not allowed";
-constexpr const char* kHeadersTooLong = "Access-Control-Request-Headers too long";
-constexpr const char* kMapUnavailable = "origin map unavailable";
-}  // namespace reason
 
 constexpr unsigned kVaryPreflight = kVaryOrigin | kVaryRequestMethod | kVaryRequestHeaders;
 
@@ -30,7 +18,7 @@ void reset(Decision& d) noexcept {
     d.origin_valid = true;
     d.allowed = true;
     d.action = Action::Continue;
-    d.reason = "";
+    d.reason = Reason::None;
     d.reason_detail = {};
     d.allow_origin = d.allow_credentials = d.expose_headers = {};
     d.allow_methods = d.allow_headers = d.max_age = d.allow_private_network = {};
@@ -38,7 +26,7 @@ void reset(Decision& d) noexcept {
 }
 
 // Refuses: no Access-Control-Allow-* header, only Vary.
-void refuse(Decision& d, const Policy& policy, const char* why, std::string_view detail = {}) noexcept {
+void refuse(Decision& d, const Policy& policy, Reason why, std::string_view detail = {}) noexcept {
     const RequestKind kind = d.kind;
     const bool valid = d.origin_valid;
     reset(d);
@@ -60,24 +48,24 @@ void allow(Decision& d, const Policy& policy, std::string_view origin) noexcept 
 }
 
 // Matches a valid origin against the scope's rules and patterns, then its origin maps.
-const char* origin_refusal(const Policy& policy, const Request& req, const Origin& origin,
-                           std::string_view& detail) noexcept {
+Reason origin_refusal(const Policy& policy, const Request& req, const Origin& origin,
+                      std::string_view& detail) noexcept {
     const bool any_blocked = policy.credentials && policy.origins && policy.origins->any();
-    if (policy.origins && policy.origins->allows(origin, !any_blocked)) return nullptr;
-    const char* why = any_blocked ? reason::kAnyWithCredentials : reason::kOriginNotAllowed;
+    if (policy.origins && policy.origins->allows(origin, !any_blocked)) return Reason::None;
+    Reason why = any_blocked ? Reason::AnyWithCredentials : Reason::OriginNotAllowed;
     if (policy.patterns && !origin.opaque) {
         MatchResult r = policy.patterns->match(req.origin);
-        if (r == MatchResult::Match) return nullptr;
-        if (r == MatchResult::LimitExceeded) why = reason::kMatchLimit;
-        if (r == MatchResult::Error) why = reason::kMatchError;
+        if (r == MatchResult::Match) return Reason::None;
+        if (r == MatchResult::LimitExceeded) why = Reason::MatchLimit;
+        if (r == MatchResult::Error) why = Reason::MatchError;
     }
     if (policy.maps && !origin.opaque) {
         std::string_view unavailable;
         MapAnswer a = policy.maps->lookup(origin, unavailable);
-        if (a == MapAnswer::Allowed) return nullptr;
-        if (a == MapAnswer::Unavailable && why == reason::kOriginNotAllowed) {
+        if (a == MapAnswer::Allowed) return Reason::None;
+        if (a == MapAnswer::Unavailable && why == Reason::OriginNotAllowed) {
             detail = unavailable;
-            return reason::kMapUnavailable;
+            return Reason::MapUnavailable;
         }
     }
     return why;
@@ -107,26 +95,26 @@ bool lower_header_allowed(const Policy& policy, std::string_view lower) noexcept
 
 // Checks the preflight's method and headers and fills the preflight-only headers.
 void decide_preflight(const Policy& policy, const Request& req, Decision& d) noexcept {
-    if (!is_token(req.acrm)) return refuse(d, policy, reason::kInvalidMethod, req.acrm);
-    if (!method_allowed(policy, req.acrm)) return refuse(d, policy, reason::kMethodNotAllowed, req.acrm);
+    if (!is_token(req.acrm)) return refuse(d, policy, Reason::InvalidMethod, req.acrm);
+    if (!method_allowed(policy, req.acrm)) return refuse(d, policy, Reason::MethodNotAllowed, req.acrm);
 
     char* const buf = d.buffer_;
     std::size_t len = 0;
-    const char* failure = nullptr;
+    Reason failure = Reason::None;
     std::string_view failed_name;
     for_each_list_element(req.acrh, [&](std::string_view name) {
         // Folded once, into its place in the echo, then compared as it is.
         const std::size_t at = len + (len ? 2 : 0);
         if (!is_token(name)) {
-            failure = reason::kInvalidHeaders;
+            failure = Reason::InvalidHeaders;
         } else if (at + name.size() > kMaxAllowHeadersLength) {
-            failure = header_allowed(policy, name) ? reason::kHeadersTooLong : reason::kHeaderNotAllowed;
+            failure = header_allowed(policy, name) ? Reason::HeadersTooLong : Reason::HeaderNotAllowed;
         } else {
             for (std::size_t i = 0; i < name.size(); ++i) buf[at + i] = to_lower_ascii(name[i]);
             if (!lower_header_allowed(policy, std::string_view(buf + at, name.size())))
-                failure = reason::kHeaderNotAllowed;
+                failure = Reason::HeaderNotAllowed;
         }
-        if (failure) {
+        if (failure != Reason::None) {
             failed_name = name;
             return false;
         }
@@ -137,7 +125,7 @@ void decide_preflight(const Policy& policy, const Request& req, Decision& d) noe
         len = at + name.size();
         return true;
     });
-    if (failure) return refuse(d, policy, failure, failed_name);
+    if (failure != Reason::None) return refuse(d, policy, failure, failed_name);
 
     d.allow_methods = req.acrm;
     if (len) d.allow_headers = std::string_view(buf, len);
@@ -165,11 +153,78 @@ const char* to_string(RequestKind k) noexcept {
     return "none";
 }
 
+const char* to_string(Reason r) noexcept {
+    switch (r) {
+        case Reason::None: return "";
+        case Reason::InvalidOrigin: return "invalid origin";
+        case Reason::OriginNotAllowed: return "origin not allowed";
+        case Reason::AnyWithCredentials: return "CORSAllowOrigin * is not allowed with credentials";
+        case Reason::MatchLimit: return "pattern match limit exceeded";
+        case Reason::MatchError: return "pattern match failed";
+        case Reason::InvalidMethod: return "invalid Access-Control-Request-Method";
+        case Reason::MethodNotAllowed: return "method not allowed";
+        case Reason::InvalidHeaders: return "invalid Access-Control-Request-Headers";
+        case Reason::HeaderNotAllowed: return "header not allowed";
+        case Reason::HeadersTooLong: return "Access-Control-Request-Headers too long";
+        case Reason::MapUnavailable: return "origin map unavailable";
+    }
+    return "";
+}
+
+namespace {
+std::size_t detail_length(const Decision& d) noexcept { return std::min(d.reason_detail.size(), kReasonDetailMax); }
+}  // namespace
+
+std::size_t reason_length(const Decision& d) noexcept {
+    const std::size_t n = std::strlen(to_string(d.reason));
+    return d.reason_detail.empty() ? n : n + 2 + detail_length(d);
+}
+
+void write_reason(const Decision& d, char* out) noexcept {
+    const char* text = to_string(d.reason);
+    const std::size_t n = std::strlen(text);
+    std::memcpy(out, text, n);
+    if (!d.reason_detail.empty()) {
+        std::memcpy(out + n, ": ", 2);
+        std::memcpy(out + n + 2, d.reason_detail.data(), detail_length(d));
+    }
+    out[reason_length(d)] = '\0';
+}
+
+std::string reason_text(const Decision& d) {
+    std::string s(reason_length(d), '\0');
+    write_reason(d, s.data());  // writes its NUL over the string's own
+    return s;
+}
+
+namespace {
+
+// `origin` is on `hostname` (IPv6 without its brackets) and `port`, over the request's scheme.
+bool on_host_and_port(const Origin& origin, std::string_view scheme, std::string_view hostname,
+                      std::uint16_t port) noexcept {
+    if (!iequals(origin.scheme, scheme) || origin.port != port) return false;
+    if (hostname.find(':') == std::string_view::npos) return iequals(origin.host, hostname);
+    return origin.host.size() == hostname.size() + 2 && origin.host.front() == '[' && origin.host.back() == ']' &&
+           iequals(origin.host.substr(1, hostname.size()), hostname);
+}
+
+}  // namespace
+
+bool is_own_origin(const Request& req, const Origin& origin) noexcept {
+    if (origin.opaque) return false;
+    const bool has_host = !req.host.empty();
+    if (has_host && req.named_scheme && !req.hostname.empty())
+        return on_host_and_port(origin, req.scheme, req.hostname,
+                                req.server_port ? req.server_port : default_port(req.scheme));
+    if (has_host) return same_origin_as_host(origin, req.scheme, req.host);
+    return !req.hostname.empty() && on_host_and_port(origin, req.scheme, req.hostname, req.local_port);
+}
+
 namespace {
 
 // The kind of a request with an Origin, once the Origin is parsed.
 RequestKind kind_of(const Request& req, const Origin& origin, OriginError origin_error) noexcept {
-    if (origin_error == OriginError::None && !req.host.empty() && same_origin_as_host(origin, req.scheme, req.host))
+    if (origin_error == OriginError::None && is_own_origin(req, origin))
         return RequestKind::SameOrigin;
     return (req.method == "OPTIONS" && req.has_acrm) ? RequestKind::Preflight : RequestKind::Actual;
 }
@@ -204,10 +259,10 @@ void decide(const Policy& policy, const Request& req, Decision& d) noexcept {
     }
     if (origin_error != OriginError::None) {
         d.origin_valid = false;
-        return refuse(d, policy, reason::kInvalidOrigin, describe(origin_error));
+        return refuse(d, policy, Reason::InvalidOrigin, describe(origin_error));
     }
     std::string_view detail;
-    if (const char* why = listed ? nullptr : origin_refusal(policy, req, origin, detail))
+    if (const Reason why = listed ? Reason::None : origin_refusal(policy, req, origin, detail); why != Reason::None)
         return refuse(d, policy, why, detail);
 
     allow(d, policy, req.origin);

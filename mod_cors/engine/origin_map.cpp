@@ -1,6 +1,5 @@
 #include "origin_map.hpp"
 
-#include <chrono>
 #include <cstring>
 
 namespace cors {
@@ -60,18 +59,31 @@ void origin_from_key(std::string_view key, Origin& out) noexcept {
     }
 }
 
-std::string check_map_entry(std::string_view entry) {
+std::string map_entry_key(std::string_view entry, char* buffer, std::string_view& key) {
+    key = {};
     if (entry == "*") return "\"*\" is not an origin: a map lists exact origins";
     if (entry == "null") return "\"null\" cannot be listed in a map (use CORSAllowOrigin null)";
     if (entry.find('*') != std::string_view::npos) return "wildcards are not allowed in a map (exact origins only)";
     Origin origin;
     OriginError error = parse_origin(entry, origin);
     if (error != OriginError::None) return std::string("not a valid origin (scheme://host[:port]): ") + describe(error);
+    if (origin.opaque) return "\"null\" cannot be listed in a map (use CORSAllowOrigin null)";
+    key = origin_key(origin, buffer);
+    if (key.empty()) return "not a valid origin (scheme://host[:port]): too long";
     return std::string();
 }
 
-std::size_t parse_origin_list(std::string_view text, OriginRules& out, std::vector<ListProblem>& problems) {
-    std::size_t added = 0;
+std::string check_map_entry(std::string_view entry) {
+    char buffer[kMaxOriginKeyLength];
+    std::string_view key;
+    return map_entry_key(entry, buffer, key);
+}
+
+namespace {
+
+// Calls fn(line_no, entry) for each entry of a txt: map's text.
+template <class Fn>
+void for_each_entry(std::string_view text, Fn&& fn) {
     std::size_t line_no = 0;
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -87,87 +99,41 @@ std::size_t parse_origin_list(std::string_view text, OriginRules& out, std::vect
         std::size_t b = a;
         while (b < line.size() && !is_space(line[b])) ++b;
         const std::string_view entry = line.substr(a, b - a);
-        if (entry.empty()) continue;
+        if (!entry.empty()) fn(line_no, entry);
+    }
+}
+
+}  // namespace
+
+ListCount parse_origin_keys(std::string_view text, const std::function<bool(std::string_view)>& add,
+                            std::vector<ListProblem>& problems, std::size_t max_problems) {
+    ListCount count;
+    char buffer[kMaxOriginKeyLength];
+    for_each_entry(text, [&](std::size_t line_no, std::string_view entry) {
+        std::string_view key;
+        std::string error = map_entry_key(entry, buffer, key);
+        if (error.empty()) {
+            if (add(key)) ++count.added;
+            return;
+        }
+        ++count.skipped;
+        if (problems.size() < max_problems) problems.push_back(ListProblem{line_no, shortened(entry), std::move(error)});
+    });
+    return count;
+}
+
+std::size_t parse_origin_list(std::string_view text, OriginRules& out, std::vector<ListProblem>& problems) {
+    std::size_t added = 0;
+    for_each_entry(text, [&](std::size_t line_no, std::string_view entry) {
         std::string error = check_map_entry(entry);
         if (error.empty()) error = out.add(entry);
         if (!error.empty()) {
             problems.push_back(ListProblem{line_no, shortened(entry), std::move(error)});
-            continue;
+            return;
         }
         ++added;
-    }
+    });
     return added;
-}
-
-std::int64_t steady_milliseconds() noexcept {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
-AnswerCache::AnswerCache(std::size_t capacity, std::int64_t ttl_ms, Clock clock, std::size_t shards)
-    : capacity_(capacity ? capacity : 1), ttl_ms_(ttl_ms < 0 ? 0 : ttl_ms), clock_(std::move(clock)) {
-    if (shards == 0) shards = 1;
-    if (shards > capacity_) shards = capacity_;
-    per_shard_ = (capacity_ + shards - 1) / shards;
-    shards_.reserve(shards);
-    for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
-}
-
-AnswerCache::Shard& AnswerCache::shard_of(std::string_view key) {
-    return *shards_[std::hash<std::string_view>()(key) % shards_.size()];
-}
-
-AnswerCache::Hit AnswerCache::get(std::string_view key, std::int64_t now, std::int64_t* stored_ms) {
-    if (ttl_ms_ == 0) return Hit::Miss;
-    Shard& s = shard_of(key);
-    std::lock_guard<std::mutex> lock(s.mutex);
-    auto it = s.index.find(key);
-    if (it == s.index.end()) return Hit::Miss;
-    const Entry& e = *it->second;
-    if (now - e.stored_ms >= ttl_ms_ || now < e.stored_ms) {
-        s.lru.erase(it->second);
-        s.index.erase(it);
-        return Hit::Miss;
-    }
-    s.lru.splice(s.lru.begin(), s.lru, it->second);
-    if (stored_ms) *stored_ms = e.stored_ms;
-    return e.allowed ? Hit::Allowed : Hit::NotListed;
-}
-
-void AnswerCache::put(std::string_view key, bool allowed, std::int64_t now) {
-    if (ttl_ms_ == 0) return;
-    Shard& s = shard_of(key);
-    std::lock_guard<std::mutex> lock(s.mutex);
-    auto it = s.index.find(key);
-    if (it != s.index.end()) {
-        it->second->allowed = allowed;
-        it->second->stored_ms = now;
-        s.lru.splice(s.lru.begin(), s.lru, it->second);
-        return;
-    }
-    while (s.lru.size() >= per_shard_) {
-        s.index.erase(s.lru.back().key);
-        s.lru.pop_back();
-    }
-    s.lru.push_front(Entry{std::string(key), allowed, now});
-    s.index.emplace(s.lru.front().key, s.lru.begin());
-}
-
-std::size_t AnswerCache::size() const {
-    std::size_t n = 0;
-    for (const auto& s : shards_) {
-        std::lock_guard<std::mutex> lock(s->mutex);
-        n += s->lru.size();
-    }
-    return n;
-}
-
-bool LogThrottle::allow(std::int64_t now_ms) noexcept {
-    std::int64_t last = last_.load(std::memory_order_relaxed);
-    while (now_ms - last >= interval_ms_) {
-        if (last_.compare_exchange_weak(last, now_ms, std::memory_order_relaxed)) return true;
-    }
-    return false;
 }
 
 }  // namespace cors

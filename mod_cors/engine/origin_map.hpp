@@ -1,19 +1,14 @@
 // Origin maps (CORSOriginMap): lists of allowed origins kept outside httpd.conf.
 // The parts that need no httpd: the txt: list parser, the normalised key of an
-// origin, the per-process answer cache of dbd: maps, and the interface through
+// origin, how the answers of a scope's maps rank, and the interface through
 // which the decision asks the maps of a scope. No httpd or APR header here.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <list>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "origin.hpp"
@@ -64,6 +59,41 @@ struct ListProblem {
     std::string error;    // why
 };
 
+// How the answers of a scope's maps (CORSAllowOriginMap a b ...) make one answer: the
+// maps are asked in order and the first that allows the origin decides (no later map
+// is asked); otherwise, when one could not answer, the origin is Unavailable and the
+// first such map is named in the reason; otherwise NotListed. A map that is not known
+// counts as Unavailable (never as NotListed, never as allowed).
+class MapAnswers {
+public:
+    // Adds the answer of map `name` (a view that outlives the decision). True when the
+    // answer is decided (Allowed): ask no further map.
+    bool add(MapAnswer answer, std::string_view name) noexcept {
+        if (answer == MapAnswer::Allowed) {
+            result_ = answer;
+            unavailable_ = {};
+            return true;
+        }
+        if (answer == MapAnswer::Unavailable && result_ != MapAnswer::Unavailable) {
+            result_ = answer;
+            unavailable_ = name;
+        }
+        return false;
+    }
+    MapAnswer result() const noexcept { return result_; }
+    // The first map that could not answer (empty unless result() is Unavailable).
+    std::string_view unavailable() const noexcept { return unavailable_; }
+
+private:
+    MapAnswer result_ = MapAnswer::NotListed;
+    std::string_view unavailable_;
+};
+
+// The normalised key of one map entry, written into `buffer` (kMaxOriginKeyLength
+// bytes) and viewed by `key`: empty string, or the error when `entry` is not an
+// exact, valid, non-opaque origin (the checks of check_map_entry).
+std::string map_entry_key(std::string_view entry, char* buffer, std::string_view& key);
+
 // Parses the text of a txt: map: one serialised origin per line, '#' starts a
 // comment, blank lines and surrounding white space ignored; anything after the
 // origin on the same line (a RewriteMap value, as httxt2dbm needs one) ignored.
@@ -72,69 +102,18 @@ struct ListProblem {
 // Returns the number of origins added to `out`.
 std::size_t parse_origin_list(std::string_view text, OriginRules& out, std::vector<ListProblem>& problems);
 
+// The same into any set: `add(key)` receives each entry's normalised key (map_entry_key)
+// and returns false when the key was listed before (it is then neither counted nor an
+// error). `problems` keeps at most `max_problems` entries (all are counted in the
+// returned `skipped`).
+struct ListCount {
+    std::size_t added = 0;
+    std::size_t skipped = 0;
+};
+ListCount parse_origin_keys(std::string_view text, const std::function<bool(std::string_view)>& add,
+                            std::vector<ListProblem>& problems, std::size_t max_problems);
+
 // Checks one key (of a dbm: file, or one field of a line): empty string or the error.
 std::string check_map_entry(std::string_view entry);
-
-// Monotonic milliseconds; injected in tests.
-using Clock = std::function<std::int64_t()>;
-std::int64_t steady_milliseconds() noexcept;
-
-// A per-process cache of the answers (allowed or not) of one map, keyed by the
-// normalised origin: bounded (least recently used out), each answer reused for at
-// most `ttl_ms`. Thread-safe; split into shards, each with its own mutex, so that
-// threads asking about different origins seldom wait for one another.
-class AnswerCache {
-public:
-    enum class Hit { Miss, Allowed, NotListed };
-
-    AnswerCache(std::size_t capacity, std::int64_t ttl_ms, Clock clock = steady_milliseconds,
-                std::size_t shards = 8);
-    AnswerCache(const AnswerCache&) = delete;
-    AnswerCache& operator=(const AnswerCache&) = delete;
-
-    // A fresh answer for `key`, or Miss (unknown or older than the ttl).
-    Hit get(std::string_view key) { return get(key, clock_()); }
-    // Stores the map's answer for `key`. A ttl of 0 stores nothing.
-    void put(std::string_view key, bool allowed) { put(key, allowed, clock_()); }
-    // The same at a time the caller read (httpd's request time): no clock call. Every
-    // call on one cache must use the same clock.
-    // `stored_ms`, when given, receives the time a hit was stored at.
-    Hit get(std::string_view key, std::int64_t now_ms, std::int64_t* stored_ms = nullptr);
-    void put(std::string_view key, bool allowed, std::int64_t now_ms);
-    // Entries held now, over all shards (expired ones included until evicted).
-    std::size_t size() const;
-    std::size_t capacity() const noexcept { return capacity_; }
-    std::int64_t ttl_ms() const noexcept { return ttl_ms_; }
-
-private:
-    struct Entry {
-        std::string key;
-        bool allowed;
-        std::int64_t stored_ms;
-    };
-    struct Shard {
-        mutable std::mutex mutex;
-        std::list<Entry> lru;  // most recently used first
-        std::unordered_map<std::string_view, std::list<Entry>::iterator> index;
-    };
-    Shard& shard_of(std::string_view key);
-
-    std::size_t capacity_;
-    std::size_t per_shard_;
-    std::int64_t ttl_ms_;
-    Clock clock_;
-    std::vector<std::unique_ptr<Shard>> shards_;
-};
-
-// Rate limit for error logs: true at most once per `interval_ms` (thread-safe).
-class LogThrottle {
-public:
-    explicit LogThrottle(std::int64_t interval_ms = 1000) : interval_ms_(interval_ms) {}
-    bool allow(std::int64_t now_ms) noexcept;
-
-private:
-    std::int64_t interval_ms_;
-    std::atomic<std::int64_t> last_{INT64_MIN / 2};
-};
 
 }  // namespace cors

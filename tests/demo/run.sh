@@ -100,6 +100,8 @@ files["api/index.html"] = f"""<!doctype html><meta charset="utf-8"><title>mod_co
 """
 files["policy/policy.conf"] = f"""<Location "/api/">
     CORSEngine On
+    # The demo app shows what PHP sees of the decision (CORS_REASON ...).
+    CORSExportEnv On
     CORSAllowOrigin {partner}
     CORSAllowMethods GET POST PUT DELETE
     CORSAllowHeaders Content-Type X-Custom-Header Authorization

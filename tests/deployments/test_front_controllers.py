@@ -50,6 +50,9 @@ RewriteRule . /wp/index.php [L]
 """
 
 BODY = """
+# The front controllers print the CORS_* they see.
+CORSExportEnv On
+
 <Directory "${IT_HTDOCS}/laravel">
     Options +FollowSymLinks
     AllowOverride FileInfo

@@ -7,6 +7,7 @@ from conftest import APP, PARTNER_A, STRANGER, allowed, refused, start_server
 from harness import Httpd, Nginx, ServerSpec, http_request, unique_id
 
 BODY = """
+CORSExportEnv On
 <VirtualHost 127.0.0.1:${IT_PORT}>
     ServerName https://localhost:${IT_PORT_NGINX}
     <Location "/app/">

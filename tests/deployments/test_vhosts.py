@@ -6,6 +6,7 @@ from conftest import APP, PARTNER_A, PARTNER_B, allowed, refused, start_server
 from harness import ServerSpec
 
 BODY = """
+CORSExportEnv On
 <VirtualHost 127.0.0.1:${IT_PORT}>
     ServerName shop.test
     <Location "/app/">

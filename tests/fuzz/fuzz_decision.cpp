@@ -203,8 +203,8 @@ void check(const NamedPolicy& np, const cors::Request& req, const cors::Decision
         FUZZ_CHECK(d.allow_origin.empty() && d.allow_credentials.empty() && d.allow_methods.empty() &&
                        d.allow_headers.empty() && d.max_age.empty() && d.allow_private_network.empty() &&
                        d.expose_headers.empty(),
-                   "[%s] refused origin '%s' (%s) gets CORS headers", pn, show(req.origin), d.reason);
-        FUZZ_CHECK(d.reason && *d.reason, "[%s] refusal without a reason", pn);
+                   "[%s] refused origin '%s' (%s) gets CORS headers", pn, show(req.origin), cors::to_string(d.reason));
+        FUZZ_CHECK(d.reason != cors::Reason::None, "[%s] refusal without a reason", pn);
         FUZZ_CHECK(d.action == cors::Action::Reject || (d.action == cors::Action::Continue && !p.reject &&
                                                         d.kind != cors::RequestKind::Preflight),
                    "[%s] refusal not rejected", pn);

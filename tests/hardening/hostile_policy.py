@@ -59,6 +59,7 @@ AliasMatch "^/h/[^/]+/([^/]*)$" "${IT_HTDOCS}/app/$1"
 <Location "/h/redos-pass/">
     CORSEngine On
     CORSReject Off
+    CORSExportEnv On
     CORSAllowOriginMatch "''' + REDOS_PATTERN + r'''"
 </Location>
 '''

@@ -11,6 +11,19 @@ FOREIGN = "https://evil.example"       # allowed by none
 CORE_BODY = r'''
 AliasMatch "^/p/.*/([^/]*)$" "${IT_HTDOCS}/app/$1"
 
+# app/env.php prints the CORS_* environment variables it sees; /p/notes/ keeps them
+# Off (the default) and the decision reaches only the request notes, in cors.log.
+CORSExportEnv On
+LogFormat "%U|%{CORS_REQUEST}n|%{CORS_ORIGIN}n|%{CORS_ALLOWED}n|%{CORS_REASON}n" corsnotes
+CustomLog "${IT_ROOT}/logs/cors.log" corsnotes
+
+<Location "/p/notes/">
+    CORSEngine On
+    CORSAllowOrigin https://app.example.com
+    CORSReject Off
+    CORSExportEnv Off
+</Location>
+
 <Directory "${IT_HTDOCS}/app">
     Options +FollowSymLinks
     RewriteEngine On

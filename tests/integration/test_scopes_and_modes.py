@@ -1,5 +1,7 @@
 """CORSReject Off, CORSReportOnly, CORSEngine Off, scope merging (<Location>, <Directory>,
-<Files>, .htaccess), the CORS_* environment and the error log."""
+<Files>, .htaccess), the CORS_* notes and environment (CORSExportEnv) and the error log."""
+import time
+
 import pytest
 
 from harness import assert_allowed, assert_no_cors, assert_refused, unique_id
@@ -10,6 +12,36 @@ def env_of(r):
     assert r.status == 200, r
     env = r.json()
     return env["CORS_REQUEST"], env["CORS_ORIGIN"], env["CORS_ALLOWED"], env["CORS_REASON"]
+
+
+def notes_line(srv, path):
+    """The decision's notes logged for `path`: policies.CORE_BODY's cors.log
+    ("%U|%{CORS_REQUEST}n|%{CORS_ORIGIN}n|%{CORS_ALLOWED}n|%{CORS_REASON}n")."""
+    log = srv.root / "logs" / "cors.log"
+    deadline = time.monotonic() + 5
+    while True:
+        lines = [line for line in log.read_text().splitlines() if line.startswith(path + "|")]
+        if lines or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert len(lines) == 1, lines
+    return lines[0][len(path) + 1:]
+
+
+# -- The decision: request notes always, the environment only with CORSExportEnv On
+
+@pytest.mark.parametrize("scope, exported", [("notes", False), ("reject-off", True)])
+def test_decision_in_notes_and_environment_only_where_exported(core, scope, exported):
+    path = f"/p/{scope}/{unique_id()}/env.php"
+    decision = ("actual", FOREIGN, "0", "origin not allowed")
+    assert env_of(core.get(path, FOREIGN)) == (decision if exported else (None, None, None, None))
+    assert notes_line(core, path) == "|".join(decision)
+
+
+def test_notes_of_an_allowed_request(core):
+    path = f"/p/notes/{unique_id()}/env.php"
+    assert env_of(core.get(path, ALLOWED)) == (None, None, None, None)
+    assert notes_line(core, path) == f"actual|{ALLOWED}|1|-"
 
 
 # -- CORSReject Off

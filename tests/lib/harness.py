@@ -1002,6 +1002,64 @@ class PostgresCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+# ---------------------------------------------------------------- MariaDB
+
+class MariaDB:
+    """A throw-away MariaDB server: mariadb-install-db into a temp folder, mariadbd on a Unix
+    socket only (--skip-networking), run as the mysql user, no option file read (--no-defaults);
+    stop() and start() again keep the data (a database that goes away mid-run), remove() ends
+    it whatever happened."""
+
+    def __init__(self):
+        self.root = Path(tempfile.mkdtemp(prefix="mod_cors_mariadb_"))
+        self.data, self.socket = self.root / "data", self.root / "mysqld.sock"
+        self.log, self.output = self.root / "mariadbd.err", self.root / "mariadbd.out"
+        self.proc: Optional[subprocess.Popen] = None
+        self.root.chmod(0o755)
+        shutil.chown(self.root, "mysql", "mysql")
+        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.data}", "--user=mysql",
+                        "--auth-root-authentication-method=normal", "--skip-test-db",
+                        ], check=True, capture_output=True, timeout=180)
+
+    def start(self) -> "MariaDB":
+        self.proc = spawn(["mariadbd", "--no-defaults", f"--datadir={self.data}", f"--socket={self.socket}",
+                           "--skip-networking", "--user=mysql", f"--log-error={self.log}",
+                           f"--pid-file={self.root / 'mariadbd.pid'}", "--innodb-buffer-pool-size=32M",
+                           "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=0",
+                           "--max-connections=60"], self.output)
+        deadline = time.monotonic() + 60
+        while not self._ping():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"mariadbd did not start\n{tail(self.log)}\n{tail(self.output)}")
+            time.sleep(0.1)
+        return self
+
+    def _ping(self) -> bool:
+        done = subprocess.run(["mariadb-admin", "--no-defaults", f"--socket={self.socket}", "-uroot",
+                               "--connect-timeout=2", "ping"], capture_output=True, timeout=10)
+        return done.returncode == 0
+
+    def sql(self, statement: str, db: str = "") -> str:
+        argv = ["mariadb", "--no-defaults", f"--socket={self.socket}", "-uroot", "-N", "-B", "-e", statement]
+        return subprocess.run(argv + ([db] if db else []), check=True, capture_output=True, text=True,
+                              timeout=60).stdout
+
+    def create_database(self, name: str, user: str, password: str) -> None:
+        self.sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4; "
+                 f"CREATE USER '{user}'@'localhost' IDENTIFIED BY '{password}'; "
+                 f"GRANT ALL ON `{name}`.* TO '{user}'@'localhost';")
+
+    def stop(self) -> None:
+        stop_process(self.proc, signal.SIGTERM, 60)
+        self.proc = None
+
+    def remove(self) -> None:
+        self.stop()
+        if not KEEP_DIRS:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- command line
 
 def serve(spec_file: Path, until_stdin_closes: bool = False) -> None:

@@ -11,7 +11,7 @@ TOOL = Path(__file__).resolve().parents[2] / "tools" / "cors-log-summary"
 
 # The LogFormat of docs/rollout.md.
 CORS_LOG = r'''
-LogFormat "%h %t \"%r\" %>s \"%{CORS_ORIGIN}e\" %{CORS_ALLOWED}e \"%{CORS_REASON}e\"" cors
+LogFormat "%h %t \"%r\" %>s \"%{CORS_ORIGIN}n\" %{CORS_ALLOWED}n \"%{CORS_REASON}n\"" cors
 CustomLog "${IT_ROOT}/logs/cors.log" cors
 '''
 QUOTED = 'https://quote"d.example'

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,10 @@ struct Req {
     int origin_count = -1;  // -1: 1 when there is an Origin
     std::string scheme = "https";
     std::string host = "api.example";
+    std::string hostname;         // the server's host name (r->hostname); set with named_scheme or without Host
+    bool named_scheme = false;    // ServerName https://host[:port]
+    std::uint16_t server_port = 0;
+    std::uint16_t local_port = 0;
     std::optional<std::string> acrm;
     std::optional<std::string> acrh;
     std::string acrpn;
@@ -97,6 +102,10 @@ struct Req {
         r.origin_count = origin_count >= 0 ? origin_count : (origin ? 1 : 0);
         r.scheme = scheme;
         r.host = host;
+        r.hostname = hostname;
+        r.named_scheme = named_scheme;
+        r.server_port = server_port;
+        r.local_port = local_port;
         r.has_acrm = acrm.has_value();
         if (acrm) r.acrm = *acrm;
         if (acrh) r.acrh = *acrh;
@@ -127,12 +136,7 @@ Req preflight(std::string origin, std::string method, std::optional<std::string>
 
 void run(const Scope& s, const Req& r, Decision& d) { cors::decide(s.policy, r.get(), d); }
 
-// CORS_REASON as the glue writes it.
-std::string reason_text(const Decision& d) {
-    std::string s = d.reason ? d.reason : "";
-    if (!d.reason_detail.empty()) s += ": " + std::string(d.reason_detail);
-    return s;
-}
+using cors::reason_text;  // CORS_REASON, as the engine writes it for the glue
 
 bool no_allow_headers(const Decision& d) {
     return d.allow_origin.empty() && d.allow_credentials.empty() && d.expose_headers.empty() &&
@@ -169,6 +173,26 @@ Req with_method(Req r, std::string method) {
 Req sent_to(Req r, std::string scheme, std::string host) {
     r.scheme = std::move(scheme);
     r.host = std::move(host);
+    return r;
+}
+
+// Behind a TLS-terminating proxy: `ServerName https://<hostname>[:<server_port>]`, the
+// request arriving over plain HTTP with the proxy's Host.
+Req behind_tls_proxy(Req r, std::string host, std::string hostname, std::uint16_t server_port = 0) {
+    r.scheme = "https";  // ap_http_scheme(): ServerName's
+    r.host = std::move(host);
+    r.hostname = std::move(hostname);
+    r.named_scheme = true;
+    r.server_port = server_port;
+    r.local_port = 8080;
+    return r;
+}
+// An HTTP/1.0 request without a Host header: the server's name and the port reached.
+Req without_host(Req r, std::string scheme, std::string hostname, std::uint16_t local_port) {
+    r.scheme = std::move(scheme);
+    r.host.clear();
+    r.hostname = std::move(hostname);
+    r.local_port = local_port;
     return r;
 }
 
@@ -221,6 +245,34 @@ const std::vector<Kind> kKinds = {
      RequestKind::Actual, OriginError::HasPath},
     {"empty_origin_header_is_present_but_invalid", actual(""), RequestKind::Actual, OriginError::Empty},
     {"null_origin_is_cross_origin", actual("null", "POST"), RequestKind::Actual, OriginError::None},
+    // The request's own origin under ServerName https://host[:port] (is_own_origin).
+    {"tls_proxy_own_origin_is_same_origin", behind_tls_proxy(actual("https://api.example", "POST"), "api.example",
+                                                             "api.example"),
+     RequestKind::SameOrigin, {}},
+    {"tls_proxy_port_in_host_is_the_proxys_not_ours",
+     behind_tls_proxy(actual("https://api.example", "POST"), "api.example:8080", "api.example"),
+     RequestKind::SameOrigin, {}},
+    {"tls_proxy_http_origin_is_cross_origin",
+     behind_tls_proxy(actual("http://api.example:8080", "POST"), "api.example:8080", "api.example"),
+     RequestKind::Actual, {}},
+    {"tls_proxy_servername_port_counts",
+     behind_tls_proxy(actual("https://api.example:8443", "POST"), "api.example", "api.example", 8443),
+     RequestKind::SameOrigin, {}},
+    {"tls_proxy_default_port_differs_from_servername_port",
+     behind_tls_proxy(actual("https://api.example", "POST"), "api.example", "api.example", 8443),
+     RequestKind::Actual, {}},
+    {"tls_proxy_other_host_is_cross_origin",
+     behind_tls_proxy(actual("https://other.example", "POST"), "api.example", "api.example"), RequestKind::Actual, {}},
+    {"tls_proxy_ipv6_host_gets_brackets", behind_tls_proxy(actual("https://[::1]", "POST"), "[::1]:8080", "::1"),
+     RequestKind::SameOrigin, {}},
+    {"tls_proxy_ipv6_host_case_insensitive",
+     behind_tls_proxy(actual("https://[FE80::1]", "POST"), "[fe80::1]", "fe80::1"), RequestKind::SameOrigin, {}},
+    {"without_host_the_server_name_and_port_reached",
+     without_host(actual("http://api.example:8080", "POST"), "http", "api.example", 8080), RequestKind::SameOrigin, {}},
+    {"without_host_another_port_is_cross_origin",
+     without_host(actual("http://api.example", "POST"), "http", "api.example", 8080), RequestKind::Actual, {}},
+    {"without_host_or_name_is_cross_origin", without_host(actual("http://api.example", "POST"), "http", "", 80),
+     RequestKind::Actual, {}},
 };
 
 }  // namespace
@@ -231,6 +283,28 @@ BOOST_DATA_TEST_CASE(rows, bdata::make(kKinds), k) {
     OriginError e = OriginError::None;
     BOOST_TEST(classify(k.req, &e) == k.kind);
     if (k.error) BOOST_TEST(e == *k.error);
+}
+
+// Every reason has its own text (CORS_REASON, the status page's rows); None has none.
+BOOST_AUTO_TEST_CASE(reason_texts_are_distinct_and_only_none_is_empty) {
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < cors::kReasons; ++i) {
+        const std::string text = cors::to_string(static_cast<cors::Reason>(i));
+        BOOST_TEST(text.empty() == (i == 0), "reason " << i << ": '" << text << "'");
+        BOOST_TEST(seen.insert(text).second, "reason " << i << " repeats '" << text << "'");
+    }
+}
+
+// CORS_REASON's detail is capped; the text is made by the engine alone.
+BOOST_AUTO_TEST_CASE(reason_text_caps_the_detail) {
+    Scope s;
+    s.allow_origin({kPartner});
+    const std::string method(3000, 'Z');
+    Req r = preflight(kPartner, method);
+    Decision d;
+    cors::decide(s.policy, r.get(), d);
+    BOOST_TEST(cors::reason_text(d) == "method not allowed: " + method.substr(0, cors::kReasonDetailMax));
+    BOOST_TEST(cors::reason_length(d) == cors::reason_text(d).size());
 }
 
 BOOST_AUTO_TEST_CASE(request_kind_names_match_cors_request_values) {
@@ -547,10 +621,10 @@ std::vector<Case> preflight_cases() {
         Case("overlong_unlisted_header_is_not_allowed",
              [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"X-A"}); },
              preflight(kPartner, "POST", "x-a, " + std::string(3000, 'z')))
-            .rejected().reason("header not allowed: " + std::string(3000, 'z')).headers(""),
+            .rejected().reason("header not allowed: " + std::string(cors::kReasonDetailMax, 'z')).headers(""),
         Case("overlong_allowed_header_is_too_long", any_header,
              preflight(kPartner, "POST", "x-a, " + std::string(3000, 'z')))
-            .rejected().reason("Access-Control-Request-Headers too long: " + std::string(3000, 'z')).headers(""),
+            .rejected().reason("Access-Control-Request-Headers too long: " + std::string(cors::kReasonDetailMax, 'z')).headers(""),
         Case("requested_header_named_star_is_never_echoed",
              [](Scope& s) { s.allow_origin({kPartner}).allow_headers_({"*"}).credentials(); },
              preflight(kPartner, "GET", "x-custom, *"))
@@ -697,7 +771,7 @@ BOOST_AUTO_TEST_CASE(decision_object_is_reset_between_requests) {
     BOOST_TEST(d.allowed);
     BOOST_TEST(d.kind == RequestKind::Actual);
     BOOST_TEST(d.action == Action::Continue);
-    BOOST_TEST(std::string(d.reason).empty());
+    BOOST_TEST((d.reason == cors::Reason::None));
     BOOST_TEST(d.reason_detail.empty());
     BOOST_TEST(d.allow_methods.empty());
     BOOST_TEST(d.vary == cors::kVaryOrigin);

@@ -11,6 +11,7 @@
 
 #include "decision.hpp"
 #include "origin_map.hpp"
+#include "answer_cache.hpp"
 #include "test_support.hpp"
 
 using cors::AnswerCache;
@@ -344,12 +345,13 @@ BOOST_AUTO_TEST_CASE(not_listed_and_unavailable_refuse_with_their_reasons) {
     policy.maps = &no;
     cors::decide(policy, actual("https://tenant.example"), d);
     BOOST_TEST(!d.allowed);
-    BOOST_TEST(std::string(d.reason) == "origin not allowed");
+    BOOST_TEST((d.reason == cors::Reason::OriginNotAllowed));
     policy.maps = &down;
     cors::decide(policy, actual("https://tenant.example"), d);
     BOOST_TEST(!d.allowed);
     BOOST_TEST(d.allow_origin.empty());
-    BOOST_TEST(std::string(d.reason) == "origin map unavailable");
+    BOOST_TEST((d.reason == cors::Reason::MapUnavailable));
+    BOOST_TEST(cors::reason_text(d) == "origin map unavailable: tenants");
     BOOST_TEST(d.reason_detail == "tenants");
 }
 

@@ -50,6 +50,7 @@ export const PREFIXES = {
 function corsPolicy(pagesPort) {
   const base = {
     CORSEngine: 'On',
+    CORSExportEnv: 'On',  // the API's PHP reports the CORS_* it sees
     CORSAllowOriginMatch: `"${partnerPattern(pagesPort)}"`,
     CORSAllowMethods: 'GET POST PUT DELETE',
     CORSAllowHeaders: 'Content-Type X-Custom-Header Authorization',
