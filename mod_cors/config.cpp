@@ -1,6 +1,7 @@
 // The per-directory configuration (config.hpp): directives, merge, policy, start-up checks.
 
 #include "config.hpp"
+#include "policy_view.hpp"
 
 #include "http_core.h"
 #include "http_main.h"
@@ -58,6 +59,7 @@ void touch_scope(cmd_parms* cmd, DirConfig* c) {
         c->registered = 1;
         APR_ARRAY_PUSH(g_scopes, DirConfig*) = c;
     }
+    note_directive(cmd, c);  // the policy view: the scope, its section, the line
 }
 
 // Errors that need more than one directive of the scope.
@@ -173,6 +175,9 @@ const command_rec directives[] = {
     CORS_VALUES(CORS_VALUE_DIRECTIVE)
     AP_INIT_TAKE2("CORSOriginMap", CMD_FUNC(cors_maps::set_origin_map), nullptr, RSRC_CONF,
                   "A named list of allowed origins: name txt:/path | dbm[=type]:/path | \"dbd:SQL with one %s\""),
+    AP_INIT_FLAG("CORSStrict", CMD_FUNC(set_strict), nullptr, RSRC_CONF,
+                 "On|Off: the configuration warnings (unsafe patterns, http:// with credentials, null, no-ops) "
+                 "are errors (default Off)"),
     AP_INIT_TAKE1("CORSOriginMapCache", CMD_FUNC(cors_maps::set_origin_map_cache), nullptr, RSRC_CONF,
                   "Seconds a map's answer is reused and between checks of a map file (default 60)"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
@@ -219,12 +224,11 @@ const DirConfig* dir_config(const request_rec* r) {
 
 int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
     g_scopes = apr_array_make(pconf, 8, sizeof(DirConfig*));
+    view_pre_config(pconf);
     return OK;
 }
 
-namespace {
-
-std::string summary(const DirConfig* c) {
+std::string summary_of(const DirConfig* c) {
     const cors::Policy p = policy_of(c);
     auto list = [](const cors::NameList* l, const char* unset) { return l ? l->joined() : std::string(unset); };
 #define CORS_SAID(type, field, name, said, help) const char* const said_##field = said;
@@ -247,37 +251,21 @@ std::string summary(const DirConfig* c) {
     return s;
 }
 
-// The warnings of every scope of the main configuration, and a summary of each scope
-// that turns CORS on. .htaccess files, read later, are checked per directive only.
-void check_scopes(server_rec* s, bool summaries) {
-    for (int i = 0; g_scopes && i < g_scopes->nelts; ++i) {
-        const DirConfig* c = APR_ARRAY_IDX(g_scopes, i, DirConfig*);
-        std::vector<std::string> errors, warnings;
-        cors::check_policy(policy_of(c), errors, warnings);
-        for (const std::string& w : warnings)
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s (scope at %s)", w.c_str(), c->where);
-        if (summaries && engine_on(c))
-            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "CORS enabled at %s: %s", c->where, summary(c).c_str());
-    }
-}
-
-}  // namespace
-
-// `apachectl -t` stops before post_config: the warnings go to its output from here.
-int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
-    if (ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_CONFIG_TEST) return OK;
+// The checks of every scope on what it inherits (policy_view.cpp): under `apachectl -t`
+// its warnings are printed; its errors, and its warnings under CORSStrict On, fail the
+// configuration, at a start as under -t.
+int check_config(apr_pool_t*, apr_pool_t* ptemp, apr_pool_t*, server_rec* s) {
     try {
-        check_scopes(s, false);
+        return view_check(ptemp, s);
     } catch (const std::exception& e) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "start-up checks failed: %s", e.what());
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, CORS_LOGNO(00405) "start-up checks failed: %s", e.what());
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return OK;
 }
 
 // At a real start, into the error log; the list is not needed after that.
 void log_scopes(server_rec* s) {
-    check_scopes(s, true);
+    view_log(s);
     g_scopes = nullptr;
 }
 

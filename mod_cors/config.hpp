@@ -7,6 +7,7 @@
 #include "origin_maps.hpp"
 
 #include <cstddef>
+#include <string>
 
 namespace cors_glue {
 
@@ -103,6 +104,8 @@ void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v);
 // checked and summarised once it is complete.
 int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*);
 int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s);
+// One line saying what a (merged) scope's policy is, for the start-up summary and DUMP_CORS.
+std::string summary_of(const DirConfig* c);
 // At a real start: the warnings and a summary of each enabled scope into the error log.
 void log_scopes(server_rec* s);
 

@@ -6,6 +6,7 @@
 #include "headers.hpp"
 #include "origin_maps.hpp"
 #include "status.hpp"
+#include "policy_view.hpp"
 
 #include "http_core.h"
 #include "http_protocol.h"
@@ -448,11 +449,21 @@ extern "C" int log_transaction(request_rec* r) {
     return DECLINED;
 }
 
+// `apachectl -t -D DUMP_CORS`: what each scope of the main configuration gets (policy_view.cpp).
+extern "C" void test_config(apr_pool_t* pconf, server_rec* s) {
+    try {
+        view_dump(pconf, s);
+    } catch (const std::exception& e) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "DUMP_CORS failed: %s", e.what());
+    }
+}
+
 extern "C" void register_hooks(apr_pool_t* p) {
     cors_status::register_hooks(p);
     cors_maps::register_hooks(p);
     ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_test_config(test_config, nullptr, nullptr, APR_HOOK_MIDDLE);  // -D DUMP_CORS
     ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_header_parser(header_parser, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_check_access_ex(lookup_access, nullptr, nullptr, APR_HOOK_REALLY_FIRST, AP_AUTH_INTERNAL_PER_CONF);
