@@ -25,7 +25,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
 }, []));
 const MODULE = path.resolve(args.module || 'build/mod_cors.so');
 const OUT = path.resolve(args.out || 'build/browser');
-const ENGINES = (process.env.BROWSER_ENGINES || 'chromium,firefox').split(',').map((s) => s.trim()).filter(Boolean);
+const ENGINES = (process.env.BROWSER_ENGINES || 'chromium,firefox,webkit').split(',').map((s) => s.trim()).filter(Boolean);
 const ONLY = process.env.BROWSER_ONLY ? new RegExp(process.env.BROWSER_ONLY) : null;
 const WITH_DEMO = process.env.BROWSER_DEMO !== '0' && !ONLY;
 const KEEP = process.env.BROWSER_KEEP === '1';

@@ -1,6 +1,6 @@
-// The two browser engines behind one small API, so that the scenarios are written once:
+// The three browser engines behind one small API, so that the scenarios are written once:
 //
-//   const engine = await launch('chromium' | 'firefox', { hosts })
+//   const engine = await launch('chromium' | 'firefox' | 'webkit', { hosts })
 //   engine.name, engine.version, engine.fetchError (the message of a refused fetch)
 //   const page = await engine.open(url)        // a new tab, loaded
 //   await page.evaluate(fn, arg)               // fn(arg) in the page, its result back
@@ -12,20 +12,25 @@
 //
 // Chromium: Debian's chromium through playwright-core (CDP). Firefox: Debian's firefox-esr through
 // puppeteer-core over WebDriver BiDi (playwright-core needs its own patched Firefox build, and
-// Debian has no geckodriver). Neither library downloads a browser.
+// Debian has no geckodriver). WebKit: Debian's WebKitGTK (MiniBrowser) through its
+// WebKitWebDriver, over the W3C WebDriver HTTP API (lib/webdriver.mjs), on an Xvfb display.
+// No library downloads a browser.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { launchWebKit, WEBKIT_EXECUTABLES } from './webdriver.mjs';
 
 export const EXECUTABLES = {
   chromium: process.env.CHROMIUM || '/usr/bin/chromium',
   firefox: process.env.FIREFOX || '/usr/bin/firefox-esr',
+  webkit: WEBKIT_EXECUTABLES.driver,
 };
 
 // What a page sees when the browser refuses a cross-origin answer: a TypeError, worded by the engine.
 export const FETCH_ERROR = {
   chromium: 'TypeError: Failed to fetch',
   firefox: 'TypeError: NetworkError when attempting to fetch resource.',
+  webkit: 'TypeError: Load failed',
 };
 
 const VIEWPORT = { width: 1280, height: 900 };
@@ -213,5 +218,6 @@ export async function launch(name, opts) {
   if (!fs.existsSync(EXECUTABLES[name])) throw new Error(`${EXECUTABLES[name]} not found (tests/deps.sh browser installs it)`);
   if (name === 'chromium') return launchChromium(opts);
   if (name === 'firefox') return launchFirefox(opts);
+  if (name === 'webkit') return launchWebKit({ ...opts, viewport: VIEWPORT, fetchError: FETCH_ERROR.webkit });
   throw new Error(`unknown engine ${name}`);
 }
