@@ -1,6 +1,7 @@
 // The three browser engines behind one small API, so that the scenarios are written once:
 //
-//   const engine = await launch('chromium' | 'firefox' | 'webkit', { hosts })
+//   const engine = await launch('chromium' | 'firefox' | 'webkit', { hosts, env })
+//                                              // env: extra environment of the browser's processes
 //   engine.name, engine.version, engine.fetchError (the message of a refused fetch)
 //   const page = await engine.open(url)        // a new tab, loaded
 //   await page.evaluate(fn, arg)               // fn(arg) in the page, its result back
@@ -49,7 +50,7 @@ function withTimeout(promise, ms, what) {
 
 // ------------------------------------------------------------------ Chromium (playwright-core)
 
-async function launchChromium({ hosts }) {
+async function launchChromium({ hosts, env }) {
   const { chromium } = await import('playwright-core');
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mod_cors_chromium_'));
   // Chromium 156 blocks third-party cookies by default; the cross-site credentials scenarios
@@ -71,6 +72,7 @@ async function launchChromium({ hosts }) {
         '--ignore-certificate-errors',
       ],
       timeout: 60000,
+      ...(env ? { env: { ...process.env, ...env } } : {}),
     });
   } catch (e) {
     removeDir(userDataDir);
@@ -161,7 +163,7 @@ const FIREFOX_PREFS = {
   'browser.discovery.enabled': false,
 };
 
-async function launchFirefox() {
+async function launchFirefox({ env } = {}) {
   const { default: puppeteer } = await import('puppeteer-core');
   const browser = await puppeteer.launch({
     browser: 'firefox',
@@ -173,6 +175,7 @@ async function launchFirefox() {
     extraPrefsFirefox: FIREFOX_PREFS,
     timeout: 60000,
     protocolTimeout: 60000,
+    ...(env ? { env: { ...process.env, ...env } } : {}),
   });
   const wrap = (page) => {
     const messages = [];

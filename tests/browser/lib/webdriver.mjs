@@ -90,12 +90,12 @@ async function request(base, method, path, body, ms = COMMAND_TIMEOUT) {
   return json.value;
 }
 
-async function startDriver(display) {
+async function startDriver(display, env = {}) {
   let lastError = null;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const proc = spawn(WEBKIT_EXECUTABLES.driver, [`--port=${port}`], {
-      detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DISPLAY: display },
+      detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, DISPLAY: display },
     });
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     let out = '';
@@ -118,7 +118,7 @@ async function startDriver(display) {
   throw lastError;
 }
 
-export async function launchWebKit({ viewport, fetchError }) {
+export async function launchWebKit({ viewport, fetchError, env }) {
   for (const f of [WEBKIT_EXECUTABLES.driver, WEBKIT_EXECUTABLES.browser, WEBKIT_EXECUTABLES.xvfb]) {
     if (!fs.existsSync(f)) throw new Error(`${f} not found (tests/deps.sh browser installs webkit2gtk-driver and xvfb)`);
   }
@@ -135,7 +135,7 @@ export async function launchWebKit({ viewport, fetchError }) {
   let caps;
   try {
     proxy = await startProxy();
-    driver = await startDriver(xvfb.display);
+    driver = await startDriver(xvfb.display, env);
     const created = await request(driver.base, 'POST', '/session', {
       capabilities: {
         alwaysMatch: {
