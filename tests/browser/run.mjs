@@ -35,6 +35,7 @@ const START = Date.now();
 const HOSTS = ['*.partner.test', '*.evil.test', 'api.test'];
 
 const results = [];
+const seconds = {};   // per engine: launch, scenarios, measurements, demo pages, close
 const counts = Object.fromEntries([...ENGINES, 'suite'].map((e) => [e, { passed: 0, failed: 0 }]));
 let number = 0;
 function report(engine, name, problems, extra = {}) {
@@ -64,6 +65,7 @@ function summary(o) {
 
 function totals() {
   for (const e of ENGINES) console.log(`${e}: ${counts[e].passed} passed, ${counts[e].failed} failed`);
+  console.log(`# time per engine: ${ENGINES.map((e) => `${e} ${(seconds[e] || 0).toFixed(1)} s`).join(', ')}`);
   const all = Object.values(counts).reduce((a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed }), { passed: 0, failed: 0 });
   if (counts.suite.passed + counts.suite.failed) console.log(`# suite checks: ${counts.suite.passed} passed, ${counts.suite.failed} failed`);
   console.log(`# ${((Date.now() - START) / 1000).toFixed(1)} s`);
@@ -384,11 +386,14 @@ try {
   // One engine after the other: two browsers at once on 2 shared cores make both slower and
   // the sum no shorter.
   for (const name of ENGINES) {
+    const t0 = Date.now();
     try {
       await runEngine(name);
     } catch (e) {
       report(name, `engine error: ${e.stack || e}`, ['the engine could not run']);
     }
+    seconds[name] = (Date.now() - t0) / 1000;
+    console.log(`# ${name}: ${seconds[name].toFixed(1)} s`);
   }
 
   const html = resultsPage(results, { ports, elapsed: (Date.now() - START) / 1000 });
