@@ -15,7 +15,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServers, hits, killAll } from './lib/servers.mjs';
-import { launch } from './lib/engines.mjs';
+import { launch, FETCH_ERROR } from './lib/engines.mjs';
+import { webKitConsole } from './lib/webdriver.mjs';
 import { startDemo, killDemo } from './lib/demo.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 
@@ -194,6 +195,8 @@ async function runEngine(name) {
     else await measureCapRealTime(name, pages.partner, base, capPrime);
   }
 
+  if (name === 'webkit' && (!ONLY || ONLY.test('console'))) await webkitConsole(base);
+
   // What the console said about each scenario's calls: the messages that name its URL (id=...).
   // Firefox reports a refusal's reason as a page error a moment after the call failed, often
   // while the next scenario runs, so the messages are matched by URL, not by time.
@@ -328,6 +331,48 @@ async function measureCapRealTime(name, page, base, prime) {
   }
   report(name, `preflight cache cap for CORSMaxAge 86400 (real time): ${measured} [${seq}]`, problems,
          { group: 'measure', scenario: 'max-age-cap', measured, probes: [seq] });
+}
+
+// ------------------------------------------------------------------ WebKit's console
+
+// WebKit's console cannot be read over its WebDriver (lib/webdriver.mjs): the same refusals as
+// the scenarios (a stranger's GET, a PATCH not in CORSAllowMethods, credentials where
+// CORSAllowCredentials is Off, the recipe's two Access-Control-Allow-Origin on legacy.php) made
+// by app/pages/refusals.html in a MiniBrowser without automation, its console read from stdout.
+async function webkitConsole(base) {
+  const id = (what) => `webkit-cors-console-${what}`;
+  const partner = `http://app.partner.test:${servers.ports.pages}`, stranger = `http://shop.evil.test:${servers.ports.pages}`;
+  const calls = {
+    stranger: [`${base('cors', 'plain')}/api/items.php?id=${id('stranger')}`, {}],
+    patch: [`${base('cors', 'plain')}/api/items.php?id=${id('patch')}`, { method: 'PATCH', body: '{}' }],
+    nocreds: [`${base('cors', 'samesite')}/api-nocreds/items.php?id=${id('nocreds')}`, { credentials: 'include' }],
+    two: [`${base('control', 'plain')}/api/legacy.php?id=${id('two')}`, {}],
+  };
+  // WebKitGTK 2.50's words for each refusal (seen), then "Fetch API cannot load URL due to access control checks."
+  const said = {
+    stranger: `Origin ${stranger} is not allowed by Access-Control-Allow-Origin. Status code: 403`,
+    patch: 'Preflight response is not successful. Status code: 403',
+    nocreds: 'Credentials flag is true, but Access-Control-Allow-Credentials is not "true".',
+    two: 'Access-Control-Allow-Origin cannot contain more than one origin.',
+  };
+  const page = (origin, keys) => `${origin}/refusals.html#${encodeURIComponent(JSON.stringify(keys.map((k) => calls[k])))}`;
+  const problems = [];
+  let lines = [];
+  try {
+    lines = await webKitConsole([page(stranger, ['stranger']), page(partner, ['patch', 'nocreds', 'two'])], { doneMarker: 'refusals: done' });
+    for (const [k, [url]] of Object.entries(calls)) {
+      if (!lines.some((l) => l.includes(`page saw ${FETCH_ERROR.webkit} for ${url}`))) problems.push(`${k}: the page did not see "${FETCH_ERROR.webkit}"`);
+      if (!lines.some((l) => l.includes(`Fetch API cannot load ${url} due to access control checks.`))) problems.push(`${k}: no "Fetch API cannot load ... due to access control checks." for ${url}`);
+      if (!lines.some((l) => l.includes(said[k]))) problems.push(`${k}: the console did not say "${said[k]}"`);
+    }
+    if (hits(servers.hitsFile.cors, id('stranger')).length || hits(servers.hitsFile.cors, id('patch')).length) problems.push('a refused call reached PHP');
+  } catch (e) {
+    problems.push(`error: ${e.message.split('\n')[0]}`);
+  }
+  const messages = lines.filter((l) => /CONSOLE (SECURITY|JS) ERROR/.test(l));
+  for (const m of messages) console.log(`  # webkit console: ${m}`);
+  report('webkit', `console messages of refused calls (MiniBrowser without WebDriver, console on stdout): ${messages.length} lines`, problems,
+         { group: 'measure', scenario: 'console', messages });
 }
 
 // ------------------------------------------------------------------ the demo's pages

@@ -19,7 +19,8 @@
 // What classic WebDriver does not give: the console. WebKitGTK 2.50's driver has no WebDriver
 // BiDi (a session asking for webSocketUrl is refused), and MiniBrowser does not write the console
 // of a page it shows under automation to stdout (--enable-write-console-messages-to-stdout is
-// ignored there), so page.messages stays empty in WebKit (docs/browsers.md).
+// ignored there), so page.messages stays empty in WebKit; webKitConsole() reads it from a
+// MiniBrowser started without automation instead.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -41,7 +42,7 @@ function killGroup(proc, signal) {
   try { process.kill(-proc.pid, signal); } catch { /* gone */ }
 }
 
-async function stopGroup(proc, exited) {
+export async function stopGroup(proc, exited) {
   if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
   killGroup(proc, 'SIGTERM');
   const timer = setTimeout(() => killGroup(proc, 'SIGKILL'), 5000);
@@ -58,7 +59,7 @@ function freePort() {
 }
 
 // Xvfb on a display it picks itself (-displayfd): no guessing, no clash with another suite's.
-async function startXvfb() {
+export async function startXvfb() {
   const proc = spawn(WEBKIT_EXECUTABLES.xvfb, ['-displayfd', '3', '-screen', '0', '1600x1200x24', '-nolisten', 'tcp'], {
     detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
   });
@@ -248,4 +249,38 @@ export async function launchWebKit({ viewport, fetchError, env }) {
       if (proxy) proxy.close();
     },
   };
+}
+
+// The console of a MiniBrowser started without WebDriver (--enable-write-console-messages-to-
+// stdout): the page's console.log lines on stdout, the engine's security messages on stderr.
+// Opens each URL in turn (a window each), waits until the output shows `doneMarker` once per URL
+// (at most `ms`), stops MiniBrowser's and Xvfb's process groups. Returns the lines.
+export async function webKitConsole(urls, { doneMarker, ms = 20000 } = {}) {
+  const xvfb = await startXvfb();
+  const proxy = await startProxy();
+  const lines = [];
+  let mb = null, exited = null;
+  try {
+    for (const url of urls) {
+      mb = spawn(WEBKIT_EXECUTABLES.browser, ['--enable-write-console-messages-to-stdout=true', `--proxy=http://127.0.0.1:${proxy.port}`, url], {
+        detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DISPLAY: xvfb.display },
+      });
+      exited = new Promise((resolve) => mb.once('exit', resolve));
+      let buf = '';
+      const take = (d) => { buf += d; };
+      mb.stdout.setEncoding('utf8'); mb.stderr.setEncoding('utf8');
+      mb.stdout.on('data', take); mb.stderr.on('data', take);
+      const deadline = Date.now() + ms;
+      while (!buf.includes(doneMarker) && Date.now() < deadline && mb.exitCode === null) await sleep(100);
+      await sleep(300);   // the last security message follows the page's line closely
+      await stopGroup(mb, exited);
+      lines.push(...buf.split('\n').filter(Boolean));
+      if (!buf.includes(doneMarker)) lines.push(`webKitConsole: no "${doneMarker}" within ${ms} ms for ${url}`);
+    }
+  } finally {
+    if (mb) await stopGroup(mb, exited);
+    await stopGroup(xvfb.proc, xvfb.exited);
+    await proxy.close();
+  }
+  return lines;
 }
