@@ -1,5 +1,6 @@
-// mod_cors end-to-end in two real browser engines: Debian's chromium (playwright-core) and
-// Debian's firefox-esr (puppeteer-core over WebDriver BiDi), both headless.
+// mod_cors end-to-end in three real browser engines: Debian's chromium (playwright-core) and
+// Debian's firefox-esr (puppeteer-core over WebDriver BiDi), both headless, and Debian's WebKitGTK
+// (MiniBrowser through WebKitWebDriver on Xvfb, lib/webdriver.mjs).
 //
 //   node run.mjs --module build/mod_cors.so --out build/browser
 //
@@ -7,10 +8,12 @@
 // every scenario (scenarios.mjs) in each engine (lib/engines.mjs) against mod_cors and the
 // control group against the mod_headers recipe, opens the demo's partner and stranger pages in
 // each engine, and writes into --out: results.json, results.html, results-ENGINE.png and
-// demo-{partner,stranger}-ENGINE.png. Prints "ENGINE: N passed, M failed" per engine, then, as
-// its last line, the total "N passed, M failed".
+// demo-{partner,stranger}-ENGINE.png. Also measures each engine's preflight-cache cap for
+// CORSMaxAge 86400 (libfaketime) and reads WebKit's console for the refusals. Prints
+// "ENGINE: N passed, M failed" per engine, the time per engine, then, as its last line, the
+// total "N passed, M failed".
 //
-// BROWSER_ENGINES=chromium,firefox (default both), BROWSER_ONLY=regex (scenario ids),
+// BROWSER_ENGINES=chromium,firefox,webkit (default all three), BROWSER_ONLY=regex (scenario ids),
 // BROWSER_DEMO=0 (skip the demo pages), BROWSER_KEEP=1 (keep the servers' directories).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,7 +35,7 @@ const WITH_DEMO = process.env.BROWSER_DEMO !== '0' && !ONLY;
 const KEEP = process.env.BROWSER_KEEP === '1';
 const SCENARIO_TIMEOUT = 20000;
 const START = Date.now();
-// The host names of the test world; every one resolves to 127.0.0.1 in both engines.
+// The host names of the test world; every one resolves to 127.0.0.1 in every engine.
 const HOSTS = ['*.partner.test', '*.evil.test', 'api.test'];
 
 const results = [];
@@ -499,7 +502,7 @@ th{background:#eee} td.good{background:#e6f6e6} td.expected-fail{background:#fff
 .obs{font-family:monospace;font-size:10px;color:#333;word-break:break-all} .why{font-size:10px;color:#8a4b00}
 .from{font-family:monospace;font-size:10px;color:#555} .total{font-size:15px;font-weight:bold;margin:8px 0}
 </style></head><body>
-<h1>mod_cors in headless ${esc(ENGINES.join(' and '))}</h1>
+<h1>mod_cors in ${esc(ENGINES.join(', '))}</h1>
 <div class="sub">Pages on http://app.partner.test:${ports.pages} (partner), http://shop.evil.test:${ports.pages} (stranger),
 http://app.partner.test.evil.test:${ports.pages} (look-alike); API: Apache + mod_cors on api.test:${ports.api} / https :${ports.tls},
 control: the same PHP app behind SetEnvIf + mod_headers on api.test:${ports.ctl} / https :${ports.ctlTls}.

@@ -10,10 +10,11 @@
 // with it ('fail': the scenario must fail there; null: not run there, the scenario exercises a
 // mod_cors policy variant that the recipe has no equivalent of).
 //
-// Every scenario runs in each engine (lib/engines.mjs: Chromium, Firefox). The assertions are
-// the same in both; ctx.engine.fetchError is the engine's wording of a refused fetch, and
-// ctx.engine.name is read only where the engines really differ, with the behaviour seen in a
-// comment (one place: the preflight cache of max-age-cached).
+// Every scenario runs in each engine (lib/engines.mjs: Chromium, Firefox, WebKit). The assertions
+// are the same in all three; ctx.engine.fetchError is the engine's wording of a refused fetch,
+// and ctx.engine.name is read only where the engines really differ, with the behaviour seen in a
+// comment (two places, both Firefox's preflight cache: max-age-cached and
+// preflight-cache-credentials). The measured caps and WebKit's console are in run.mjs.
 //
 // Observations come from tests/browser/app/pages/client.js:
 //   { outcome: 'resolved', status, type, text, json, headers } | { outcome: 'rejected', error }
@@ -25,7 +26,8 @@ function resolved(obs, status = 200) {
   return [];
 }
 // A refused call: the page gets a TypeError and nothing else. The wording is the engine's
-// (Chromium "Failed to fetch", Firefox "NetworkError when attempting to fetch resource."); the
+// (Chromium "Failed to fetch", Firefox "NetworkError when attempting to fetch resource.", WebKit
+// "Load failed"); the
 // reason is only in the console (see results.json, messages).
 function rejectedTypeError(obs, ctx) {
   if (obs.outcome !== 'rejected') return [`expected a TypeError, the call resolved with ${obs.status}`];
