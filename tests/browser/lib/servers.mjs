@@ -45,6 +45,8 @@ export const PREFIXES = {
   nocreds: '/api-nocreds/', // CORSAllowCredentials Off
   nocache: '/api-nocache/', // CORSMaxAge 0
   lax: '/api-lax/',         // CORSReject Off
+  day: '/api-day/',         // CORSMaxAge 86400: the engines' own cap on the preflight cache
+  appstar: '/app-star/',    // CORSEngine Off: the PHP app answers CORS itself (star.php)
 };
 
 function corsPolicy(pagesPort) {
@@ -64,8 +66,11 @@ function corsPolicy(pagesPort) {
     nocreds: { CORSAllowCredentials: 'Off' },
     nocache: { CORSMaxAge: '0' },
     lax: { CORSReject: 'Off' },
+    day: { CORSMaxAge: '86400' },
+    appstar: null,
   };
   return Object.entries(variants).map(([name, over]) => {
+    if (over === null) return `<Location "${PREFIXES[name]}">\n    CORSEngine Off\n</Location>`;
     const lines = Object.entries({ ...base, ...over }).map(([k, v]) => `    ${k} ${v}`).join('\n');
     return `<Location "${PREFIXES[name]}">\n${lines}\n</Location>`;
   }).join('\n');
