@@ -8,6 +8,7 @@
 #   make status          the counters in server-status, CORSDebugHeader, tools/cors-log-summary
 #   make serverfuzz      raw requests and h2c frames into a real httpd (FUZZ_SECONDS per configuration)
 #   make maps            origin maps (txt:, dbm:, dbd: on SQLite and PostgreSQL) against real servers
+#   make apps            real PHP applications from Debian (WordPress, phpMyAdmin, DokuWiki, MediaWiki)
 #
 # Every suite is a script tests/<suite>/run.sh that prints "N passed, N failed"
 # as its last line; tests/run-suites adds them up.
@@ -55,7 +56,7 @@ PATTERN_TOOL := $(BUILD)/cors-pattern-tool
 
 .PHONY: all deps install uninstall test unit differential integration conformance browser deployments \
         hardening docs-check deb-test fuzz bench demo deb test-sanitize check-exports clean status serverfuzz \
-        fresh-check maps
+        fresh-check maps apps
 
 all: $(MODULE)
 
@@ -83,9 +84,12 @@ $(MODULE): $(GLUE_OBJ) $(ENGINE_LIB) mod_cors/exports.map
 	$(CXX) -shared -o $@ $(GLUE_OBJ) $(ENGINE_LIB) $(ENGINE_LIBS) \
 	    -Wl,--version-script=mod_cors/exports.map -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
 
+# The DSO exports cors_module and nothing else (the version script); the last line is the
+# "N passed, M failed" summary tests/run-suites reads.
 check-exports: $(MODULE)
 	@syms=$$(nm -D --defined-only $(MODULE) | awk '{print $$3}' | grep -v '^$$'); \
-	 echo "exported: $$syms"; [ "$$syms" = "cors_module" ]
+	 echo "exported: $$syms"; \
+	 if [ "$$syms" = "cors_module" ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; exit 1; fi
 
 install: $(MODULE)
 	install -d $(DESTDIR)$(LIBEXECDIR)
@@ -108,7 +112,7 @@ differential: deps $(PATTERN_TOOL)
 	@tests/differential/run.sh $(BUILD)
 
 # Suites against the built module, each a script tests/<suite>/run.sh BUILD_DIR.
-MODULE_SUITES := integration conformance browser hardening bench demo deployments status serverfuzz maps
+MODULE_SUITES := integration conformance browser hardening bench demo deployments status serverfuzz maps apps
 $(MODULE_SUITES): deps $(MODULE)
 	@tests/$@/run.sh $(BUILD)
 

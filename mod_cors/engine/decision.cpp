@@ -1,4 +1,5 @@
 #include "decision.hpp"
+#include "counterexample.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -289,21 +290,18 @@ void check_policy(const Policy& policy, std::vector<std::string>& errors, std::v
             "CORSAllowOrigin * cannot be combined with CORSAllowCredentials On: browsers refuse "
             "credentials with \"*\", and echoing any origin with credentials lets every site read "
             "the user's data; list the partner origins instead");
+    // What the policy really allows: attacker-controllable origins tried on every pattern
+    // and listed origin (counterexample.hpp), each warning with a concrete origin and the fix.
+    Intent intent;
+    intent.credentials = policy.credentials;
+    if (origins) intent.listed = origins->listed();
+    for (const std::string& spec : intent.listed)
+        for (const Counterexample& c : counterexamples_of_origin(spec, intent))
+            warnings.push_back(describe("CORSAllowOrigin", spec, c));
     if (policy.patterns)
         for (const auto& pattern : policy.patterns->patterns())
-            if (!pattern->anchored_at_end())
-                warnings.push_back("CORSAllowOriginMatch '" + pattern->source() +
-                                   "' is not anchored at its end ($ or \\z): it also matches origins "
-                                   "that merely start like a partner's, e.g. "
-                                   "https://partner.example.evil.test");
-    if (origins && policy.credentials && origins->has_insecure_http())
-        warnings.emplace_back(
-            "CORSAllowOrigin allows http:// origins with CORSAllowCredentials On: a network attacker "
-            "can forge such an origin and read the user's data");
-    if (origins && origins->null())
-        warnings.emplace_back(
-            "CORSAllowOrigin null allows sandboxed documents, data: URLs and file:// pages of any "
-            "site, not just a partner's");
+            for (const Counterexample& c : counterexamples(*pattern, intent))
+                warnings.push_back(describe("CORSAllowOriginMatch", pattern->source(), c));
     if (policy.credentials && policy.expose_headers && policy.expose_headers->any())
         warnings.emplace_back(
             "CORSExposeHeaders * with CORSAllowCredentials On: browsers read \"*\" as a header name "

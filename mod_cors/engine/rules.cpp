@@ -178,6 +178,20 @@ bool OriginRules::allows(const Origin& origin, bool honour_any) const noexcept {
     return false;
 }
 
+std::vector<std::string> OriginRules::listed() const {
+    std::vector<std::string> out;
+    if (any_) out.emplace_back("*");
+    if (null_) out.emplace_back("null");
+    for (const Exact& e : exact_) out.push_back(e.text);
+    for (const Wildcard& w : wildcards_) {
+        std::string s = w.scheme + "://" + (w.subdomains ? "*" + w.suffix : w.suffix);
+        if (w.any_port) s += ":*";
+        else if (w.port != default_port(w.scheme)) s += ":" + std::to_string(w.port);
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
 bool is_public_suffix(std::string_view domain) {
     psl_ctx_t* latest = psl_latest(nullptr);
     const psl_ctx_t* psl = latest ? latest : psl_builtin();

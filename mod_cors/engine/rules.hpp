@@ -36,6 +36,9 @@ public:
 
     bool any() const noexcept { return any_; }
     bool null() const noexcept { return null_; }
+    // The rules as origins again ("https://a.example", "https://*.b.example:*", "null", "*"),
+    // for the configuration checks and the policy view.
+    std::vector<std::string> listed() const;
     bool has_insecure_http() const noexcept { return insecure_http_; }
     std::size_t size() const noexcept { return exact_.size() + wildcards_.size() + any_ + null_; }
 

@@ -197,6 +197,9 @@ CONFIGS = {
                      load_cors=True, cost_modules=("mod_cors.so",), files=(("tenants.db", tenants_db),)),
     "status": Config("s", "(s) mod_cors, mod_status loaded", ("status",), STATUS_BODY + POLICY_CORS,
                      load_cors=True, cost_modules=("mod_cors.so",)),
+    # (c) with the decision exported as environment variables too (PHP copies them into $_SERVER)
+    "exportenv": Config("v", "(v) mod_cors, CORSExportEnv On", (), POLICY_CORS + "CORSExportEnv On\n",
+                        load_cors=True, cost_modules=("mod_cors.so",)),
 }
 BY_LETTER = {c.letter: name for name, c in CONFIGS.items()}
 
@@ -447,6 +450,7 @@ CALLGRIND_CASES = [
     ("php/e", "headers", True, "php", "/app.php", True),
     ("php/b", "recipe", True, "php", "/app.php", True),
     ("php/c", "cors", True, "php", "/app.php", True),
+    ("php/v", "exportenv", True, "php", "/app.php", True),
     ("php-preflight/b", "recipe", True, "preflight", "/app.php", True),
     ("php-preflight/c", "cors", True, "preflight", "/app.php", True),
     ("php-preflight/d", "none", True, "preflight", "/app_cors.php", True),
@@ -1144,6 +1148,23 @@ def callgrind_table(cg, targets: list) -> list[str]:
                             None if rel_b is None else rel_b < 0.1))
             targets.append((t_headers, f"{_fmt(cor_add)} vs {_fmt(added['e'])} Ir = {_fmt(rel_e, 2)}",
                             None if rel_e is None else rel_e < 1.0))
+            targets.append(("next: mod_cors adds <= 0.8 x what the constant headers add (static GET)",
+                            f"{_fmt(cor_add)} vs {_fmt(added['e'])} Ir = {_fmt(rel_e, 2)}",
+                            None if rel_e is None else rel_e <= 0.8))
+        if key == "php":
+            targets.append(("mod_cors adds <= 1.0 x what the constant headers add (PHP GET)",
+                            f"{_fmt(cor_add)} vs {_fmt(added['e'])} Ir = {_fmt(rel_e, 2)}",
+                            None if rel_e is None else rel_e <= 1.0))
+    exported = runs.get("php/v", {}).get("ir_per_request")
+    php_c, php_a = runs.get("php/c", {}).get("ir_per_request"), runs.get("php/a", {}).get("ir_per_request")
+    if exported is not None and php_c and php_a:
+        cost = exported - php_c
+        out += ["", f"The PHP GET with `CORSExportEnv On` (v): {_fmt(exported)} Ir/request, {_fmt(exported - php_a)} "
+                f"added to (a); the export costs {_fmt(cost)} Ir/request beyond the notes alone (c), "
+                f"{_fmt(cost / (php_c - php_a) if php_c != php_a else None, 2)} x what mod_cors adds without it "
+                f"(PHP copies the four variables into $_SERVER)."]
+        targets.append(("CORSExportEnv On: what the export costs on a PHP GET (figure only)",
+                        f"{_fmt(cost)} Ir/request (v - c)", None))
     out += variants_table(cg, targets)
     out += ["", "Instruction ratios, the user-space counterpart of part 3's throughput ratios "
             "(Ir of the other configuration / Ir of mod_cors; kernel time, large for static files, is not in them):",

@@ -955,7 +955,7 @@ std::ostream& operator<<(std::ostream& os, const PolicyCheck& p) { return os << 
 const std::vector<PolicyCheck> kPolicyChecks = {
     {"clean_policy_has_no_errors_or_warnings",
      [](Scope& s) {
-         s.allow_origin({kPartner, "https://*.partner.example"}).allow_match("@\\.partner\\.example$@i")
+         s.allow_origin({kPartner, "https://*.partner.example"}).allow_match("@^https://[a-z0-9-]+\\.partner\\.example$@i")
              .credentials().allow_methods({"PUT"}).allow_headers_({"X-A"}).max_age(600);
      },
      0, 0},
@@ -975,7 +975,9 @@ const std::vector<PolicyCheck> kPolicyChecks = {
     {"null_allowed_is_a_warning", [](Scope& s) { s.allow_origin({"null"}); }, 0, 1, nullptr, "null"},
     {"several_warnings_are_all_reported",
      [](Scope& s) { s.allow_origin({"null", "http://partner.example"}).allow_match("/partner/").credentials(); }, 0,
-     3},
+     4},
+    {"the_seed_filter_allows_http", [](Scope& s) { s.allow_match("@\\.partner\\.domain\\.com$@").credentials(); },
+     0, 1, nullptr, "http://x.partner.domain.com"},
 };
 
 BOOST_DATA_TEST_CASE(rows, bdata::make(kPolicyChecks), p) {
