@@ -578,30 +578,26 @@ cors::AnswerCache::Hit cached_answer(cors::AnswerCache& cache, std::string_view 
     return hit;
 }
 
-// Runs the map's statement for `arg`. A statement that fails is prepared again once (mod_dbd
-// may have reset a broken connection, pgsql's PQreset, which loses the statements prepared on
-// it) into a pool of its own under the connection's: kept when the retry works (once per
-// reset), destroyed when it fails too, so that a broken database costs no memory beyond the
-// request (today's main re-prepared into the connection's pool on every request).
+// Runs the map's statement for `arg`. When it fails, the query is tried once more, prepared
+// into the request's pool without a label (pgsql then sends it unnamed), so that a failure
+// costs nothing beyond the request; only when that works (mod_dbd reset a broken
+// connection, pgsql's PQreset, which loses the statements prepared on it) is the statement
+// prepared again for the connection's life: once per reset. (Today's main re-prepared into
+// the connection's pool on every failing request: a child grew while the database was broken.)
 int run_query(Map& m, request_rec* r, ap_dbd_t* db, apr_dbd_prepared_t* stmt, const char* arg,
               apr_dbd_results_t*& res) {
     // random = 1: the whole result at once, so that a failure shows here and not as "no
     // row" (pgsql's sequential mode reports errors as the end of the rows).
-    int rv = apr_dbd_pvselect(db->driver, r->pool, db->handle, &res, stmt, 1, arg, nullptr);
+    const int rv = apr_dbd_pvselect(db->driver, r->pool, db->handle, &res, stmt, 1, arg, nullptr);
     if (rv == 0) return 0;
-    apr_pool_t* pool = nullptr;
-    if (apr_pool_create(&pool, db->pool) != APR_SUCCESS) return rv;
-    const char* label = apr_pstrdup(pool, m.label.c_str());
     apr_dbd_prepared_t* again = nullptr;
-    if (apr_dbd_prepare(db->driver, pool, db->handle, m.query.c_str(), label, &again) == 0 && again) {
-        res = nullptr;
-        if (apr_dbd_pvselect(db->driver, r->pool, db->handle, &res, again, 1, arg, nullptr) == 0) {
-            apr_hash_set(db->prepared, label, APR_HASH_KEY_STRING, again);
-            return 0;
-        }
-    }
-    apr_pool_destroy(pool);
-    return rv;
+    if (apr_dbd_prepare(db->driver, r->pool, db->handle, m.query.c_str(), nullptr, &again) != 0 || !again) return rv;
+    res = nullptr;
+    if (apr_dbd_pvselect(db->driver, r->pool, db->handle, &res, again, 1, arg, nullptr) != 0) return rv;
+    apr_dbd_prepared_t* kept = nullptr;
+    if (apr_dbd_prepare(db->driver, db->pool, db->handle, m.query.c_str(), m.label.c_str(), &kept) == 0 && kept)
+        apr_hash_set(db->prepared, m.label.c_str(), APR_HASH_KEY_STRING, kept);  // the label outlives the connection
+    return 0;
 }
 
 cors::MapAnswer ask_dbd(Map& m, request_rec* r, std::string_view key) {
@@ -788,9 +784,7 @@ const char* set_origin_map(cmd_parms* cmd, void*, const char* name_arg, const ch
                                        "line, and DBDriver/DBDParams)");
             m->type = Type::Dbd;
             m->query = rest;
-            // One label per map definition: a map of the same name in another virtual host
-            // (another query) never takes this one's statement.
-            m->label = kLabelPrefix + name + "_" + std::to_string(m->id);
+            m->label = kLabelPrefix + name;
             g_dbd_prepare(cmd->server, apr_pstrdup(cmd->pool, m->query.c_str()), apr_pstrdup(cmd->pool, m->label.c_str()));
         } else {
             return error_text(cmd, "map '" + name + "': unknown type '" + type + "' (txt:, dbm[=type]: or dbd:)");

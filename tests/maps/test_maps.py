@@ -80,6 +80,7 @@ https://b.example 1
 """
 
 
+@pytest.mark.expect_log("CORS00201")  # the invalid lines of PARTNERS, skipped
 def test_txt_allows_listed_origins_and_refuses_the_rest(make_server):
     srv = txt_server(make_server, PARTNERS)
     for origin in ("https://a.example", "https://upper.example", "https://UPPER.example:443",
@@ -141,6 +142,7 @@ def test_txt_change_takes_effect_under_load_without_wrong_answers(make_server):
     assert counts["n"] > 0
 
 
+@pytest.mark.expect_log("CORS00203")  # a directory: keeping the list read before
 def test_txt_unreadable_file_keeps_the_last_list(make_server):
     srv = txt_server(make_server, "https://a.example\n")
     assert allowed(srv, "https://a.example")
@@ -196,6 +198,7 @@ def httxt2dbm(src: Path, out: Path, fmt: str) -> None:
                    capture_output=True, timeout=30)
 
 
+@pytest.mark.expect_log("CORS00201")  # the invalid key, skipped
 @pytest.mark.parametrize("fmt, type_", [("SDBM", "sdbm"), ("DB", "db")])
 def test_dbm_built_with_httxt2dbm(make_server, fmt, type_):
     srv = make_server(spec(f'CORSOriginMap partners "dbm={type_}:${{IT_STATE}}/partners.map"\n'
@@ -251,6 +254,7 @@ def test_dbd_sqlite_rows_inserted_and_deleted(make_server, mpm):
     assert wait_until(lambda: not any(allowed(srv, "https://t1.example") for _ in range(4)))
 
 
+@pytest.mark.expect_log("CORS00207", "AH00632", "AH00633", "AH00636")  # query failed; a child started without the table
 def test_dbd_sqlite_broken_database_refuses_as_unavailable(make_server):
     srv, db = sqlite_server(make_server, "event")  # one child: one cache
     assert allowed(srv, "https://t1.example")
@@ -284,6 +288,7 @@ def postgres():
         cluster.remove()
 
 
+@pytest.mark.expect_log("CORS00205", "CORS00207", "AH00639")  # the cluster stopped: no connection, query failed
 def test_dbd_postgres_shared_by_a_fleet_of_two(make_server, postgres):
     body = (f'DBDriver pgsql\nDBDParams "host={postgres.socket_dir} dbname=cors user=postgres '
             'connect_timeout=3"\n'
@@ -328,6 +333,7 @@ def test_dbd_postgres_shared_by_a_fleet_of_two(make_server, postgres):
 
 # ---------------------------------------------------------------- .htaccess
 
+@pytest.mark.expect_log(r"\.htaccess: CORSAllowOriginMap: no CORSOriginMap named 'partnrs'")
 def test_htaccess_lists_a_map_and_a_typo_is_a_500(make_server):
     body = (f'CORSOriginMap partners "txt:${{IT_STATE}}/partners.txt"\nCORSOriginMapCache {CACHE}\n'
             '<Directory "${IT_HTDOCS}/ht">\n    AllowOverride FileInfo\n</Directory>\n')
@@ -377,6 +383,7 @@ def ask_distinct_origins(port: int, first: int, count: int, deadline: float) -> 
         conn.close()
 
 
+@pytest.mark.expect_log("AH00161")  # one child on purpose: MaxRequestWorkers reached
 def test_dbd_answer_cache_keeps_memory_flat_under_a_steady_load(make_server):
     """One child answers 5,000 new origins (the answer cache fills to its bound), then
     15,000 more: its memory stays where it was. Unbounded, the 15,000 answers would add
