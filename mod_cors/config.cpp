@@ -13,31 +13,36 @@
 
 namespace cors_glue {
 
+// The engine's Policy reads what a default-constructed one says as the directives' defaults
+// (the unit tests build Policies that way): the two agree, value by value.
+constexpr cors::Policy kPolicyDefaults{};
+static_assert(kPolicyDefaults.credentials == (kDefaults.credentials == 1) &&
+                  kPolicyDefaults.private_network == (kDefaults.private_network == 1) &&
+                  kPolicyDefaults.reject == (kDefaults.reject == 1) &&
+                  kPolicyDefaults.report_only == (kDefaults.report_only == 1) &&
+                  kPolicyDefaults.override_app_headers == (kDefaults.override_app == 1) &&
+                  kPolicyDefaults.max_age == kDefaults.max_age &&
+                  static_cast<int>(kPolicyDefaults.preflight) == kDefaults.preflight,
+              "cors::Policy's defaults are the directives' (config.hpp)");
+
 cors::Policy policy_of(const DirConfig* c) noexcept {
-#define CORS_FLAG_VALUE(field, name, def, help) const bool field = flag_or_default(c->field, CORS_DEFAULT_##def) == 1;
-    CORS_FLAGS(CORS_FLAG_VALUE)
-#undef CORS_FLAG_VALUE
-    (void)engine;
-    (void)debug_header;  // not policy: apply_headers reads it
-    (void)export_env;    // not policy: keep_decision reads it
     cors::Policy p;
     p.origins = c->origins;
     p.patterns = c->patterns;
     p.methods = c->methods;
     p.allow_headers = c->allow_headers;
     p.expose_headers = c->expose_headers;
-    p.credentials = credentials;
-    p.max_age = c->max_age;
-    p.private_network = private_network;
-    p.preflight = c->preflight == kUnset ? cors::PreflightMode::Handle
-                                         : static_cast<cors::PreflightMode>(c->preflight);
-    p.reject = reject;
-    p.report_only = report_only;
-    p.override_app_headers = override_app;
-    return p;
+    p.credentials = setting(c, &DirConfig::credentials) == 1;
+    p.max_age = setting(c, &DirConfig::max_age);
+    p.private_network = setting(c, &DirConfig::private_network) == 1;
+    p.preflight = static_cast<cors::PreflightMode>(setting(c, &DirConfig::preflight));
+    p.reject = setting(c, &DirConfig::reject) == 1;
+    p.report_only = setting(c, &DirConfig::report_only) == 1;
+    p.override_app_headers = setting(c, &DirConfig::override_app) == 1;
+    return p;  // engine, debug_header and export_env are not policy: the glue reads them
 }
 
-bool engine_on(const DirConfig* c) noexcept { return c && flag_or_default(c->engine, CORS_DEFAULT_Off) == 1; }
+bool engine_on(const DirConfig* c) noexcept { return c && setting(c, &DirConfig::engine) == 1; }
 
 namespace {
 
@@ -118,7 +123,7 @@ extern "C" const char* set_max_age(cmd_parms* cmd, void* dc, const char* arg) {
         std::string error = cors::parse_max_age(arg, c->max_age);
         if (!error.empty()) return error_text(cmd, error);
         touch_scope(cmd, c);
-        return nullptr;
+        return check_scope(cmd, c);
     });
 }
 
@@ -129,15 +134,15 @@ extern "C" const char* set_preflight(cmd_parms* cmd, void* dc, const char* arg) 
         else if (!strcasecmp(arg, "Pass")) c->preflight = static_cast<int>(cors::PreflightMode::Pass);
         else return error_text(cmd, "'" + std::string(arg) + "' is neither Handle nor Pass");
         touch_scope(cmd, c);
-        return nullptr;
+        return check_scope(cmd, c);
     });
 }
 
 extern "C" const char* set_allow_origin_map(cmd_parms* cmd, void* dc, const char* arg) {
     auto* c = static_cast<DirConfig*>(dc);
-    const char* error = cors_maps::allow_origin_map(cmd, c->maps, arg);
-    if (!error) touch_scope(cmd, c);
-    return error;
+    if (const char* error = cors_maps::allow_origin_map(cmd, c->maps, arg)) return error;
+    touch_scope(cmd, c);
+    return check_scope(cmd, c);
 }
 
 // In C++ the command table needs the cast that C does implicitly.
@@ -148,24 +153,26 @@ extern "C" const char* set_allow_origin_map(cmd_parms* cmd, void* dc, const char
 
 }  // namespace
 
+// The setter and the argument form of each CORS_VALUES and CORS_LISTS directive.
+#define CORS_SETTER_max_age AP_INIT_TAKE1, set_max_age
+#define CORS_SETTER_preflight AP_INIT_TAKE1, set_preflight
+#define CORS_SETTER_origins AP_INIT_ITERATE, set_allow_origin
+#define CORS_SETTER_patterns AP_INIT_TAKE1, set_allow_origin_match
+#define CORS_SETTER_methods AP_INIT_ITERATE, set_allow_methods
+#define CORS_SETTER_allow_headers AP_INIT_ITERATE, set_allow_headers
+#define CORS_SETTER_expose_headers AP_INIT_ITERATE, set_expose_headers
+#define CORS_SETTER_maps AP_INIT_ITERATE, set_allow_origin_map
+#define CORS_APPLY(form, setter, name, help) form(name, CMD_FUNC(setter), nullptr, OR_FILEINFO, help),
+#define CORS_APPLY_(...) CORS_APPLY(__VA_ARGS__)  // CORS_SETTER_x expanded into its two arguments first
+#define CORS_VALUE_DIRECTIVE(field, name, def, said, help) \
+    CORS_APPLY_(CORS_SETTER_##field, name, help " (default " said ")")
+#define CORS_LIST_DIRECTIVE(type, field, name, said, help) \
+    CORS_APPLY_(CORS_SETTER_##field, name, help " (default " said ")")
+
 const command_rec directives[] = {
     CORS_FLAGS(CORS_FLAG_DIRECTIVE)
-    AP_INIT_ITERATE("CORSAllowOrigin", CMD_FUNC(set_allow_origin), nullptr, OR_FILEINFO,
-                    "Allowed origins: scheme://host[:port], scheme://*.domain[:port], scheme://host:*, *, null"),
-    AP_INIT_TAKE1("CORSAllowOriginMatch", CMD_FUNC(set_allow_origin_match), nullptr, OR_FILEINFO,
-                  "A PCRE2 pattern for allowed origins, plain or as written for PHP's preg_match()"),
-    AP_INIT_ITERATE("CORSAllowMethods", CMD_FUNC(set_allow_methods), nullptr, OR_FILEINFO,
-                    "Methods a preflight may ask for, or * (default GET HEAD POST)"),
-    AP_INIT_ITERATE("CORSAllowHeaders", CMD_FUNC(set_allow_headers), nullptr, OR_FILEINFO,
-                    "Request headers a preflight may ask for, or * (Authorization must be named)"),
-    AP_INIT_ITERATE("CORSExposeHeaders", CMD_FUNC(set_expose_headers), nullptr, OR_FILEINFO,
-                    "Response headers scripts may read, or *"),
-    AP_INIT_TAKE1("CORSMaxAge", CMD_FUNC(set_max_age), nullptr, OR_FILEINFO,
-                  "Seconds a browser may cache a preflight answer, 0 to 86400 (default none: no header)"),
-    AP_INIT_TAKE1("CORSPreflight", CMD_FUNC(set_preflight), nullptr, OR_FILEINFO,
-                  "Handle|Pass: answer preflights here, or pass allowed ones on (default Handle)"),
-    AP_INIT_ITERATE("CORSAllowOriginMap", CMD_FUNC(set_allow_origin_map), nullptr, OR_FILEINFO,
-                    "Names of origin maps (CORSOriginMap) whose origins are allowed"),
+    CORS_LISTS(CORS_LIST_DIRECTIVE)
+    CORS_VALUES(CORS_VALUE_DIRECTIVE)
     AP_INIT_TAKE2("CORSOriginMap", CMD_FUNC(cors_maps::set_origin_map), nullptr, RSRC_CONF,
                   "A named list of allowed origins: name txt:/path | dbm[=type]:/path | \"dbd:SQL with one %s\""),
     AP_INIT_FLAG("CORSStrict", CMD_FUNC(set_strict), nullptr, RSRC_CONF,
@@ -176,13 +183,17 @@ const command_rec directives[] = {
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 #undef CORS_FLAG_DIRECTIVE
+#undef CORS_VALUE_DIRECTIVE
+#undef CORS_LIST_DIRECTIVE
 
 // ------------------------------------------------------------- configuration
 
+// Every field unset (lists null by the zeroing).
 void* create_dir_config(apr_pool_t* p, char*) {
     auto* c = static_cast<DirConfig*>(apr_pcalloc(p, sizeof(DirConfig)));
-#define CORS_UNSET(field, name, def, help) c->field = kUnset;
-    CORS_INT_FIELDS(CORS_UNSET)
+#define CORS_UNSET(field, ...) c->field = kUnset;
+    CORS_FLAGS(CORS_UNSET)
+    CORS_VALUES(CORS_UNSET)
 #undef CORS_UNSET
     return c;
 }
@@ -192,12 +203,16 @@ void* merge_dir_config(apr_pool_t* p, void* base_v, void* add_v) {
     auto* base = static_cast<DirConfig*>(base_v);
     auto* add = static_cast<DirConfig*>(add_v);
     auto* c = static_cast<DirConfig*>(apr_pcalloc(p, sizeof(DirConfig)));
-#define CORS_MERGE_INT(field, name, def, help) c->field = add->field != kUnset ? add->field : base->field;
-#define CORS_MERGE_POINTER(field) c->field = add->field ? add->field : base->field;
-    CORS_INT_FIELDS(CORS_MERGE_INT)
-    CORS_POINTER_FIELDS(CORS_MERGE_POINTER)
-#undef CORS_MERGE_INT
-#undef CORS_MERGE_POINTER
+#define CORS_MERGE(field) c->field = is_set(add->field) ? add->field : base->field;
+#define CORS_MERGE_FLAG(field, ...) CORS_MERGE(field)
+#define CORS_MERGE_LIST(type, field, ...) CORS_MERGE(field)
+    CORS_FLAGS(CORS_MERGE_FLAG)
+    CORS_VALUES(CORS_MERGE_FLAG)
+    CORS_LISTS(CORS_MERGE_LIST)
+#undef CORS_MERGE_LIST
+#undef CORS_MERGE_FLAG
+#undef CORS_MERGE
+    c->where = add->where ? add->where : base->where;
     return c;
 }
 
@@ -216,12 +231,16 @@ int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
 std::string summary_of(const DirConfig* c) {
     const cors::Policy p = policy_of(c);
     auto list = [](const cors::NameList* l, const char* unset) { return l ? l->joined() : std::string(unset); };
+#define CORS_SAID(type, field, name, said, help) const char* const said_##field = said;
+    CORS_LISTS(CORS_SAID)
+#undef CORS_SAID
+    (void)said_origins, (void)said_patterns, (void)said_maps;
     std::string s = "origins: ";
     s += std::to_string(p.origins ? p.origins->size() : 0) + " rules, ";
     s += std::to_string(p.patterns ? p.patterns->patterns().size() : 0) + " patterns";
-    s += "; methods: " + list(p.methods, "GET, HEAD, POST");
-    s += "; headers: " + list(p.allow_headers, "none");
-    s += "; exposed: " + list(p.expose_headers, "none");
+    s += "; methods: " + list(p.methods, said_methods);
+    s += "; headers: " + list(p.allow_headers, said_allow_headers);
+    s += "; exposed: " + list(p.expose_headers, said_expose_headers);
     s += std::string("; credentials ") + (p.credentials ? "on" : "off");
     s += "; max-age " + (p.max_age >= 0 ? std::to_string(p.max_age) : std::string("unset"));
     s += std::string("; preflight ") + (p.preflight == cors::PreflightMode::Handle ? "handled" : "passed on");

@@ -12,9 +12,11 @@
 namespace cors_glue {
 
 
-// The On|Off directives: field, directive, default, help. The one place their defaults live:
-// the merge result (policy_of), the help strings (`apache2 -L`, which the docs check reads)
-// and the documentation check all come from here.
+// Every per-directory directive, in one table: the struct, its "unset" state, the merge,
+// the defaults (kDefaults, read through setting()), the help strings (`apache2 -L`, which
+// the docs check compares with the manual's Default rows) all come from these lists.
+//
+// The On|Off directives: field, directive, default, help.
 #define CORS_FLAGS(X)                                                                              \
     X(engine, "CORSEngine", Off, "handle CORS in this scope")                                     \
     X(credentials, "CORSAllowCredentials", Off, "send Access-Control-Allow-Credentials: true")    \
@@ -28,39 +30,67 @@ namespace cors_glue {
 #define CORS_DEFAULT_On 1
 #define CORS_DEFAULT_Off 0
 
-// Per-directory configuration. Plain data; the C++ objects it points to are owned
-// by the pool the directive was read with (a pool cleanup deletes them).
-// Every field is merged by merge_dir_config (the static_assert below keeps it so).
+// The one-value directives (an int each; unset: kUnset): field, directive, default, the
+// default as the help string says it, help.
+#define CORS_VALUES(X)                                                                             \
+    X(max_age, "CORSMaxAge", -1, "none: no header",                                                \
+      "Seconds a browser may cache a preflight answer, 0 to 86400")                                \
+    X(preflight, "CORSPreflight", static_cast<int>(cors::PreflightMode::Handle), "Handle",         \
+      "Handle|Pass: answer preflights here, or pass allowed ones on")
+
+// The list directives (an object owned by the configuration pool; unset: null, which is also
+// the default, as the engine reads it): type, field, directive, default as said, help.
+#define CORS_LISTS(X)                                                                              \
+    X(cors::OriginRules, origins, "CORSAllowOrigin", "none",                                       \
+      "Allowed origins: scheme://host[:port], scheme://*.domain[:port], scheme://host:*, *, null") \
+    X(cors::PatternList, patterns, "CORSAllowOriginMatch", "none",                                 \
+      "A PCRE2 pattern for allowed origins, plain or as written for PHP's preg_match()")          \
+    X(cors::NameList, methods, "CORSAllowMethods", "GET HEAD POST", "Methods a preflight may ask for, or *") \
+    X(cors::NameList, allow_headers, "CORSAllowHeaders", "none",                                   \
+      "Request headers a preflight may ask for, or * (Authorization must be named)")               \
+    X(cors::NameList, expose_headers, "CORSExposeHeaders", "none", "Response headers scripts may read, or *") \
+    X(cors_maps::AllowList, maps, "CORSAllowOriginMap", "none",                                    \
+      "Names of origin maps (CORSOriginMap) whose origins are allowed")
+
+// Per-directory configuration. Plain data; the C++ objects it points to are owned by the
+// pool the directive was read with (a pool cleanup deletes them).
 struct DirConfig {
 #define CORS_FLAG_FIELD(field, name, def, help) int field;  // kUnset, 0 or 1
     CORS_FLAGS(CORS_FLAG_FIELD)
 #undef CORS_FLAG_FIELD
-    int max_age;            // kUnset: no Access-Control-Max-Age
-    int preflight;          // cors::PreflightMode; kUnset: Handle
-    cors::OriginRules* origins;
-    cors::PatternList* patterns;
-    cors::NameList* methods;         // null: GET HEAD POST
-    cors::NameList* allow_headers;
-    cors::NameList* expose_headers;
-    cors_maps::AllowList* maps;      // CORSAllowOriginMap (origin_maps.cpp)
-    const char* where;      // "file:line" of the scope's first CORS directive
+#define CORS_VALUE_FIELD(field, name, def, said, help) int field;  // kUnset or the value
+    CORS_VALUES(CORS_VALUE_FIELD)
+#undef CORS_VALUE_FIELD
+#define CORS_LIST_FIELD(type, field, name, said, help) type* field;  // null: unset
+    CORS_LISTS(CORS_LIST_FIELD)
+#undef CORS_LIST_FIELD
+    const char* where;      // "file:line" of the scope's first CORS directive (inherited)
     int registered;         // listed in g_scopes for the start-up checks (not merged)
 };
 
-#define CORS_INT_FIELDS(X) CORS_FLAGS(X) X(max_age, , , ) X(preflight, , , )
-#define CORS_POINTER_FIELDS(X) X(origins) X(patterns) X(methods) X(allow_headers) X(expose_headers) X(maps) X(where)
-#define CORS_COUNT_INT(field, name, def, help) +1
-#define CORS_COUNT_POINTER(field) +1
-constexpr std::size_t kMergedInts = 0 CORS_INT_FIELDS(CORS_COUNT_INT);
-constexpr std::size_t kMergedPointers = 0 CORS_POINTER_FIELDS(CORS_COUNT_POINTER);
-static_assert(offsetof(DirConfig, registered) ==
-                  (kMergedInts * sizeof(int) + alignof(void*) - 1) / alignof(void*) * alignof(void*) +
-                      kMergedPointers * sizeof(void*),
-              "every DirConfig field before `registered` must be listed in CORS_INT_FIELDS or "
-              "CORS_POINTER_FIELDS, so that merge_dir_config merges it");
+// "Unset" is decoded here only.
+constexpr bool is_set(int value) noexcept { return value != kUnset; }
+template <class T>
+constexpr bool is_set(T* value) noexcept { return value != nullptr; }
 
-// The value of a flag after the merge: set in some scope, or its default.
-inline int flag_or_default(int value, int def) noexcept { return value == kUnset ? def : value; }
+// Every directive's default: what a scope where no scope sets it gets.
+constexpr DirConfig make_defaults() noexcept {
+    DirConfig d{};
+#define CORS_FLAG_DEFAULT(field, name, def, help) d.field = CORS_DEFAULT_##def;
+    CORS_FLAGS(CORS_FLAG_DEFAULT)
+#undef CORS_FLAG_DEFAULT
+#define CORS_VALUE_DEFAULT(field, name, def, said, help) d.field = def;
+    CORS_VALUES(CORS_VALUE_DEFAULT)
+#undef CORS_VALUE_DEFAULT
+    return d;
+}
+inline constexpr DirConfig kDefaults = make_defaults();
+
+// The one accessor: a merged scope's value of a directive, or its default.
+template <class T>
+constexpr T setting(const DirConfig* c, T DirConfig::*field) noexcept {
+    return is_set(c->*field) ? c->*field : kDefaults.*field;
+}
 
 const DirConfig* dir_config(const request_rec* r);
 cors::Policy policy_of(const DirConfig* c) noexcept;

@@ -96,7 +96,7 @@ void apply_headers(request_rec* r, const State* s) {
     set("Access-Control-Allow-Private-Network", s->allow_private_network);
     if (s->vary) merge_vary(r, s->vary);
     // CORSDebugHeader On: the reason, for the web developer's network panel.
-    if (s->refused() && !s->report_only && flag_or_default(s->conf->debug_header, CORS_DEFAULT_Off) == 1)
+    if (s->refused() && !s->report_only && setting(s->conf, &DirConfig::debug_header) == 1)
         apr_table_setn(r->headers_out, "CORS-Reason", reason_header(r->pool, s->reason_text));
 }
 
@@ -104,7 +104,7 @@ extern "C" apr_status_t headers_filter(ap_filter_t* f, apr_bucket_brigade* bb) {
     try {
         apply_headers(f->r, static_cast<const State*>(f->ctx));
     } catch (...) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, f->r, "could not set the CORS headers");
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, f->r, CORS_LOGNO(00120) "could not set the CORS headers");
     }
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);

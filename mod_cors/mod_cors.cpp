@@ -65,10 +65,12 @@ cors::Request request_view(request_rec* r) {
     // Where it was sent: the engine decides what the request's own origin is (is_own_origin).
     q.scheme = ap_http_scheme(r);
     q.host = or_empty(lines.host);
-    q.hostname = or_empty(r->hostname);
     q.named_scheme = r->server->server_scheme != nullptr;
-    q.server_port = r->server->port;
-    q.local_port = r->connection->local_addr ? r->connection->local_addr->port : 0;
+    if (q.named_scheme || !lines.host) {  // only then does the engine look at them
+        q.hostname = or_empty(r->hostname);
+        q.server_port = r->server->port;
+        q.local_port = r->connection->local_addr ? r->connection->local_addr->port : 0;
+    }
     if (r->method_number != M_OPTIONS) return q;  // the rest only matters to a preflight
     const char* acrm = apr_table_get(r->headers_in, "Access-Control-Request-Method");
     q.has_acrm = acrm != nullptr;
@@ -129,7 +131,7 @@ void add_decision(apr_table_t* t, const State* s) {
 
 void keep_decision(request_rec* r, const State* s) {
     add_decision(r->notes, s);
-    if (flag_or_default(s->conf->export_env, CORS_DEFAULT_Off) == 1) add_decision(r->subprocess_env, s);
+    if (setting(s->conf, &DirConfig::export_env) == 1) add_decision(r->subprocess_env, s);
 }
 
 void forget_decision(request_rec* r) {
@@ -156,50 +158,150 @@ void log_decision(request_rec* r, const State* s) {
     const char* method = or_dash(r->method);
     const char* uri = or_dash(r->uri);
     if (!s->origin) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s %s: no Origin header, not a CORS request", method, uri);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, CORS_LOGNO(00102) "%s %s: no Origin header, not a CORS request",
+                      method, uri);
         return;
     }
     const int origin_length = static_cast<int>(std::min(strlen(s->origin), kLoggedOriginMax));
-    ap_log_rerror(APLOG_MARK, level, 0, r, "%s %s: %s request from origin '%.*s' %s%s%s", method, uri,
-                  cors::to_string(s->kind), origin_length, s->origin, action_name(s), s->reason_text ? ": " : "",
+    ap_log_rerror(APLOG_MARK, level, 0, r, CORS_LOGNO(00101) "%s %s: %s request from origin '%.*s' %s%s%s", method,
+                  uri, cors::to_string(s->kind), origin_length, s->origin, action_name(s), s->reason_text ? ": " : "",
                   s->reason_text ? s->reason_text : "");
 }
 
-// Decides in the request's scope, keeps CORS_* and logs. Null when CORSEngine is not On.
-State* decide_in_scope(request_rec* r) {
-    const DirConfig* conf = dir_config(r);
+// ------------------------------------------------- which request decides, in which scope
+
+// A scope configures CORS when some scope merged into it set a CORS directive: `where`, noted
+// by a scope's first directive, is merged as every other pointer.
+bool configures_cors(const DirConfig* c) noexcept { return c && c->where; }
+
+// Every main request whose decision has been made (or inherited), including a decision of
+// "no CORS": an ErrorDocument page then takes it as it is instead of deciding anew.
+constexpr const char* kDecidedNote = "mod_cors-decided";
+
+bool was_decided(const request_rec* r) noexcept { return r->notes && apr_table_get(r->notes, kDecidedNote); }
+
+void mark_decided(request_rec* r) {
+    if (r->notes) apr_table_setn(r->notes, kDecidedNote, "1");
+}
+
+// The decision for `r` in the scope `conf`, not recorded yet; null when CORSEngine is not On there.
+State* decision_in(request_rec* r, const DirConfig* conf) {
     if (!engine_on(conf)) return nullptr;
     cors::Policy policy = policy_of(conf);
     const cors_maps::RequestOracle maps(r, conf->maps, policy);  // sets policy.maps
     const cors::Request q = request_view(r);
     cors::Decision d;
     cors::decide(policy, q, d);
-    State* s = make_state(r, conf, policy, q, d);
+    return make_state(r, conf, policy, q, d);
+}
+
+// Makes `s` (null: no CORS) the decision of `r`: CORS_*, the log line, the state the headers
+// filter and the counters read.
+State* record(request_rec* r, State* s) {
+    mark_decided(r);
+    if (!s) return nullptr;
     keep_decision(r, s);
     log_decision(r, s);
     set_state(r, s);
     return s;
 }
 
-// An ErrorDocument page: httpd redirects internally with the failed request's status.
-bool is_error_document(const request_rec* r) { return r->prev && ap_is_HTTP_ERROR(r->status); }
-
-// An ErrorDocument page keeps the decision of the request that failed; when that one was
-// answered before header_parser (a Redirect in <Location>, a 414), it is made now, for
-// the headers only.
-State* inherited_decision(request_rec* r) {
-    request_rec* first = r;
-    State* s = nullptr;
-    for (request_rec* q = r->prev; q && !s; q = q->prev) {
-        s = state_of(q);
-        first = q;
-    }
-    if (!s && first != r) s = decide_in_scope(first);
+// Gives `r` the decision `s` of an earlier request of its chain (logged there already).
+State* inherit(request_rec* r, State* s) {
+    mark_decided(r);
     if (s) {
         set_state(r, s);
         keep_decision(r, s);
     }
     return s;
+}
+
+// Decides in the scope `conf`, sets CORS_* and logs. Null when CORSEngine is not On there.
+State* decide_in_scope(request_rec* r, const DirConfig* conf) { return record(r, decision_in(r, conf)); }
+
+// An ErrorDocument page: httpd redirects internally with the failed request's status.
+bool is_error_document(const request_rec* r) { return r->prev && ap_is_HTTP_ERROR(r->status); }
+
+// The decision request `q` is answered with: the one made for it; made now where q was
+// answered before header_parser (a Redirect in <Location>, a request httpd could not read:
+// for the headers only, it refuses nothing); where q's scope configures no CORS, the decision
+// of the request it was redirected from.
+State* decision_of(request_rec* q) {
+    if (was_decided(q)) return state_of(q);
+    const DirConfig* conf = dir_config(q);
+    if (configures_cors(conf) || !q->prev) return decide_in_scope(q, conf);
+    return inherit(q, decision_of(q->prev));
+}
+
+// ------------------------------------------- the scope of the resource finally served
+
+// Internal redirects a look-up follows at most (httpd's LimitInternalRecursion default).
+constexpr int kMaxLookups = 10;
+
+// The request whose look-up runs on this thread. Its look-ups, and the look-ups they make
+// (mod_dir's candidates), skip authentication and authorisation: a look-up is only ever
+// asked where it would go, never run (lookup_guard refuses it a handler).
+thread_local const request_rec* t_looking_up = nullptr;
+
+bool in_lookup(const request_rec* r) noexcept {
+    if (!t_looking_up) return false;
+    for (const request_rec* m = r->main; m; m = m->main)
+        if (m == t_looking_up) return true;
+    return false;
+}
+
+class LookupWindow {
+public:
+    explicit LookupWindow(const request_rec* r) noexcept : before_(t_looking_up) { t_looking_up = r; }
+    ~LookupWindow() { t_looking_up = before_; }
+    LookupWindow(const LookupWindow&) = delete;
+    LookupWindow& operator=(const LookupWindow&) = delete;
+
+private:
+    const request_rec* before_;
+};
+
+// Where mod_rewrite's per-directory rule sends a request (its handler does the internal
+// redirect, as handler_redirect in mod_rewrite.c); null when it sends it nowhere.
+const char* redirect_target(const request_rec* rr) {
+    if (!rr->handler || strcmp(rr->handler, "redirect-handler") || !rr->filename ||
+        strncmp(rr->filename, "redirect:", 9) || rr->filename[9] != '/')
+        return nullptr;
+    return rr->args ? apr_pstrcat(rr->pool, rr->filename + 9, "?", rr->args, nullptr) : rr->filename + 9;
+}
+
+// The scope that decides `r`: the last scope that configures CORS on the way to the resource
+// finally served, `own` (r's scope now) when none does after it. The way is httpd's own: a
+// look-up of the request line's target with r's method (a subrequest: translate_name,
+// map_to_storage, the per-directory walks and .htaccess, then the fixups, where mod_dir's
+// DirectoryIndex and FallbackResource, mod_negotiation and mod_rewrite's per-directory rules
+// move it as they move r), then a look-up of each internal redirect such a rule asks for.
+// A look-up that ends in an error or a redirect (mod_dir's trailing slash, [R]) stops the way
+// there. The look-ups are never run; they live in r's pool (the decision points to their
+// merged configuration).
+const DirConfig* final_scope(request_rec* r, const DirConfig* own) {
+    const DirConfig* decides = own;
+    const char* uri = r->unparsed_uri;
+    if (!uri || uri[0] != '/') return decides;  // "*", or an absolute-form target (a proxy's)
+    LookupWindow window(r);
+    for (int hop = 0; uri && hop < kMaxLookups; ++hop) {
+        request_rec* rr = ap_sub_req_method_uri(r->method, uri, r, nullptr);
+        if (rr->status != HTTP_OK) break;
+        const DirConfig* conf = dir_config(rr);
+        if (configures_cors(conf)) decides = conf;
+        uri = redirect_target(rr);
+    }
+    return decides;
+}
+
+// OPTIONS with Origin and Access-Control-Request-Method: what may be a preflight.
+bool preflight_shaped(const request_rec* r) {
+    return r->method_number == M_OPTIONS && apr_table_get(r->headers_in, "Access-Control-Request-Method") &&
+           apr_table_get(r->headers_in, "Origin");
+}
+
+bool refuses(const State* s) {
+    return s && !s->report_only && s->action == cors::Action::Reject;
 }
 
 // Acts on a decision made before the handler: answers a preflight, refuses a stranger.
@@ -225,44 +327,78 @@ int guarded_hook(request_rec* r, Body&& body) noexcept {
     try {
         return body();
     } catch (const std::exception& e) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CORS decision failed: %s", e.what());
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CORS_LOGNO(00103) "CORS decision failed: %s", e.what());
     } catch (...) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CORS decision failed");
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CORS_LOGNO(00104) "CORS decision failed");
     }
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
-// After the per-directory merge, before authentication: a preflight gets its 204 even
-// where the actual request needs a login. Subrequests decide nothing (their main request
-// does); an internal redirect other than an ErrorDocument (a front controller's
-// RewriteRule, mod_actions) is decided in its target's scope.
+// After the per-directory merge, before authentication: a preflight gets its 204 or 403 even
+// where the actual request needs a login, decided in the scope of the resource finally
+// served (final_scope). An actual request is decided in its own scope; one refused there is
+// decided again where it would be served. Subrequests decide nothing (their main request
+// does). An internal redirect other than an ErrorDocument (a front controller's RewriteRule,
+// mod_actions) is decided in its target's scope when that scope configures CORS, and keeps
+// the decision it was given when it does not. An ErrorDocument page takes the decision of
+// the request that failed.
 extern "C" int header_parser(request_rec* r) {
     return guarded_hook(r, [&] {
         if (r->main) return DECLINED;
         if (is_error_document(r)) {
-            inherited_decision(r);
+            inherit(r, decision_of(r->prev));
             return DECLINED;
         }
-        return act_on(r, decide_in_scope(r));
+        const DirConfig* own = dir_config(r);
+        const bool preflight = preflight_shaped(r);
+        const DirConfig* conf = preflight ? final_scope(r, own) : own;
+        if (!configures_cors(conf)) {
+            inherit(r, r->prev ? decision_of(r->prev) : nullptr);
+            return DECLINED;
+        }
+        State* s = decision_in(r, conf);
+        if (!preflight && refuses(s)) {
+            const DirConfig* target = final_scope(r, conf);
+            if (target != conf) s = decision_in(r, target);
+        }
+        return act_on(r, record(r, s));
     });
 }
 
-// The last fixup, after mod_dir's (DirectoryIndex moves the request into the index
-// file's scope, with ap_internal_fast_redirect): decided again where the scope changed.
-// A per-directory RewriteRule's target is decided by its own header_parser.
+// The last fixup, after mod_dir's (DirectoryIndex moves the request into the index file's
+// scope, with ap_internal_fast_redirect): decided again where the scope changed to one that
+// configures CORS. A per-directory RewriteRule's target is decided by its own header_parser.
 extern "C" int fixups(request_rec* r) {
     return guarded_hook(r, [&] {
         if (r->main || is_error_document(r)) return DECLINED;
-        const State* s = state_of(r);
         const DirConfig* conf = dir_config(r);
+        if (!configures_cors(conf)) return DECLINED;  // keeps the decision it was given
+        const State* s = state_of(r);
         if (s ? s->conf == conf : !engine_on(conf)) return DECLINED;
         if (r->handler && !strcmp(r->handler, "redirect-handler")) return DECLINED;
         if (s) {
             set_state(r, nullptr);
             forget_decision(r);
         }
-        return act_on(r, decide_in_scope(r));
+        return act_on(r, decide_in_scope(r, conf));
     });
+}
+
+// A look-up (final_scope) is authorised as the request it is made for will be: its own
+// authentication and authorisation are skipped, since it is never run.
+extern "C" int lookup_access(request_rec* r) { return in_lookup(r) ? OK : DECLINED; }
+
+// ... and no module may force authentication on it (RUN_FIRST: DONE stops the others).
+extern "C" int lookup_force_authn(request_rec* r) { return in_lookup(r) ? DONE : DECLINED; }
+
+// Should anything run a look-up (or a subrequest of one) while it is made, it gets no
+// handler: it was let past authentication.
+extern "C" int lookup_guard(request_rec* r) {
+    if (!in_lookup(r)) return DECLINED;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  CORS_LOGNO(00107) "a module ran the look-up of %s made for a CORS decision; refused",
+                  or_dash(r->uri));
+    return HTTP_INTERNAL_SERVER_ERROR;
 }
 
 // Adds the headers filter for the response about to be made (once per output chain).
@@ -273,16 +409,16 @@ extern "C" void insert_filter(request_rec* r) {
     s->filtered = r;
 }
 
-// An error page. The request that failed may have been answered before header_parser
-// (a Redirect in <Location>, or a request httpd could not read: 400, 414, ...): decide
-// now, for the headers only; it refuses nothing.
+// httpd's own error page of the request that failed, `r`: its decision (decision_of), made
+// now where r was answered before header_parser (a Redirect in <Location>, or a request
+// httpd could not read: 400, 414, ...), for the headers only; it refuses nothing.
 extern "C" void insert_error_filter(request_rec* r) {
     try {
-        if (!state_of(r) && !r->main && !(r->prev && inherited_decision(r))) decide_in_scope(r);
-        if (State* s = state_of(r)) s->filtered = nullptr;  // httpd starts the error page's chain afresh
+        if (r->main) return;
+        if (State* s = decision_of(r)) s->filtered = nullptr;  // httpd starts the error page's chain afresh
         insert_filter(r);
     } catch (...) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "could not decide on the CORS headers");
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, CORS_LOGNO(00105) "could not decide on the CORS headers");
     }
 }
 
@@ -296,7 +432,7 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     try {
         log_scopes(s);
     } catch (const std::exception& e) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "start-up checks failed: %s", e.what());
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, CORS_LOGNO(00106) "start-up checks failed: %s", e.what());
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
@@ -330,6 +466,9 @@ extern "C" void register_hooks(apr_pool_t* p) {
     ap_hook_test_config(test_config, nullptr, nullptr, APR_HOOK_MIDDLE);  // -D DUMP_CORS
     ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_header_parser(header_parser, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_check_access_ex(lookup_access, nullptr, nullptr, APR_HOOK_REALLY_FIRST, AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_force_authn(lookup_force_authn, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
+    ap_hook_handler(lookup_guard, nullptr, nullptr, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(fixups, nullptr, nullptr, APR_HOOK_REALLY_LAST);
     ap_hook_insert_filter(insert_filter, nullptr, nullptr, APR_HOOK_REALLY_LAST);
     ap_hook_insert_error_filter(insert_error_filter, nullptr, nullptr, APR_HOOK_REALLY_LAST);

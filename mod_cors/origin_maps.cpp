@@ -63,10 +63,18 @@
 
 namespace cors_maps {
 
+struct Map;
+
 struct AllowList {
     std::vector<std::string> names;
     server_rec* server = nullptr;   // where the directive was read: names resolve there
     std::string where;              // "file:line"
+    // The names resolved once (check_config, or as an .htaccess file is read) in the
+    // registry of `server`: a request whose server has that same registry (the main
+    // server's maps, inherited by every virtual host that defines none) uses them
+    // without a hash lookup per name and request (bench "variants": ~100 Ir of the 1.2x).
+    const apr_hash_t* registry = nullptr;
+    std::vector<Map*> resolved;     // parallel to names; null: not known there
 };
 
 namespace {
@@ -127,6 +135,8 @@ FileSig sig_of(const struct stat& st) {
 
 std::atomic<std::uint64_t> g_next_map_id{1};
 
+}  // namespace
+
 struct Map {
     std::string name;
     std::string source;             // as written after the name ("txt:/path", "dbd:SELECT ...")
@@ -153,6 +163,8 @@ struct Map {
     cors::LogThrottle throttle{1000};
 };
 
+namespace {
+
 struct ServerConf {
     apr_hash_t* maps;               // name -> Map*: this server's and those it inherits
     apr_interval_time_t cache;      // CORSOriginMapCache; -1: unset
@@ -173,6 +185,22 @@ ServerConf* conf_of(server_rec* s) {
 Map* find_map(const ServerConf* conf, std::string_view name) noexcept {
     if (!conf || !conf->maps) return nullptr;
     return static_cast<Map*>(apr_hash_get(conf->maps, name.data(), static_cast<apr_ssize_t>(name.size())));
+}
+
+void resolve(AllowList& list, const ServerConf* conf) {
+    list.registry = conf ? conf->maps : nullptr;
+    list.resolved.clear();
+    for (const std::string& name : list.names) list.resolved.push_back(find_map(conf, name));
+}
+
+// Calls fn(name, map) for each map `list` names, as `r`'s server knows them (map null when
+// it knows none of that name), until fn returns true.
+template <class Fn>
+void for_each_listed(const AllowList& list, request_rec* r, Fn&& fn) {
+    const ServerConf* conf = conf_of(r->server);
+    const bool same = conf && conf->maps == list.registry && list.resolved.size() == list.names.size();
+    for (std::size_t i = 0; i < list.names.size(); ++i)
+        if (fn(list.names[i], same ? list.resolved[i] : find_map(conf, list.names[i]))) return;
 }
 
 std::string where_of(cmd_parms* cmd) {
@@ -640,7 +668,8 @@ int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
 int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
     if (!g_pending) return OK;
     int status = OK;
-    for (const AllowList* list : *g_pending)
+    for (AllowList* list : *g_pending) {
+        resolve(*list, conf_of(list->server));
         for (const std::string& name : list->names)
             if (!find_map(conf_of(list->server), name)) {
                 ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
@@ -649,6 +678,7 @@ int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
                              name.c_str(), list->where.c_str());
                 status = HTTP_INTERNAL_SERVER_ERROR;
             }
+    }
     g_pending->clear();
     return status;
 }
@@ -803,6 +833,7 @@ const char* allow_origin_map(cmd_parms* cmd, AllowList*& list, const char* name_
         if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_RUN_MPM && !find_map(conf_of(cmd->server), name))
             return error_text(cmd, "no CORSOriginMap named '" + name + "' in this server or virtual host");
         if (std::find(list->names.begin(), list->names.end(), name) == list->names.end()) list->names.push_back(name);
+        if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_RUN_MPM) resolve(*list, conf_of(cmd->server));
         return nullptr;
     });
 }
@@ -818,7 +849,9 @@ void* merge_server_config(apr_pool_t* p, void* base_v, void* add_v) {
     const auto* base = static_cast<const ServerConf*>(base_v);
     const auto* add = static_cast<const ServerConf*>(add_v);
     auto* conf = static_cast<ServerConf*>(apr_pcalloc(p, sizeof(ServerConf)));
-    conf->maps = apr_hash_overlay(p, add->maps, base->maps);  // the virtual host's own win
+    // The virtual host's own win; one that defines none shares its base's registry (so that
+    // lists resolved there serve it as they are).
+    conf->maps = apr_hash_count(add->maps) ? apr_hash_overlay(p, add->maps, base->maps) : base->maps;
     conf->cache = add->cache >= 0 ? add->cache : base->cache;
     return conf;
 }
@@ -850,40 +883,35 @@ RequestOracle::RequestOracle(request_rec* r, const AllowList* list, cors::Policy
 }
 
 bool RequestOracle::lists_serialised(std::string_view text, std::size_t hash, cors::Origin& out) const noexcept {
+    bool listed = false;
     try {
-        const ServerConf* conf = conf_of(r_->server);
-        for (const std::string& name : list_->names) {
-            Map* m = find_map(conf, name);
-            if (!m) continue;
-            bool listed = false;
+        for_each_listed(*list_, r_, [&](const std::string&, Map* m) {
+            if (!m) return false;
             if (m->type == Type::Dbd) {
                 cors::AnswerCache* cache = cache_of(*m, r_);
                 listed = cache && cached_answer(*cache, text, request_ms(r_)) == cors::AnswerCache::Hit::Allowed;
             } else {
                 listed = ask_set(*m, text, hash) == cors::MapAnswer::Allowed;
             }
-            if (listed) {
-                cors::origin_from_key(text, out);  // a listed key is a normalised origin: views into `text`
-                return true;
-            }
-        }
+            return listed;
+        });
     } catch (...) {
+        listed = false;
     }
-    return false;
+    if (listed) cors::origin_from_key(text, out);  // a listed key is a normalised origin: views into `text`
+    return listed;
 }
 
 cors::MapAnswer RequestOracle::lookup(const cors::Origin& origin, std::string_view& unavailable) const noexcept {
     cors::MapAnswers answers;
     try {
-        const ServerConf* conf = conf_of(r_->server);
-        for (const std::string& name : list_->names) {
-            Map* m = find_map(conf, name);
+        for_each_listed(*list_, r_, [&](const std::string& name, Map* m) {
             if (!m && g_unknown_throttle.allow(cors::steady_milliseconds()))
                 ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r_,
                               CORS_LOGNO(00209) "CORSAllowOriginMap: no CORSOriginMap named '%s' in this virtual host",
                               name.c_str());
-            if (answers.add(m ? ask(*m, r_, origin) : cors::MapAnswer::Unavailable, name)) break;
-        }
+            return answers.add(m ? ask(*m, r_, origin) : cors::MapAnswer::Unavailable, name);
+        });
     } catch (...) {
         answers.add(cors::MapAnswer::Unavailable, list_->names.front());
     }

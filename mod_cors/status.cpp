@@ -220,7 +220,7 @@ void init(apr_pool_t* pconf, server_rec* s) {
     const apr_status_t rv = apr_shm_create(&shm, sizeof(Area), nullptr, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
-                     "no shared memory for the CORS counters in server-status; counting nothing");
+                     CORS_LOGNO(00301) "no shared memory for the CORS counters in server-status; counting nothing");
         return;
     }
     void* base = apr_shm_baseaddr_get(shm);

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import (PARTNER, STRANGER, Cookies, DokuWiki, allowed, refused, same_origin_untouched,
                       start_server, watch_log, xmlrpc)
-from harness import ServerSpec
+from harness import PHP_MISSING_LOG, ServerSpec
 
 POLICY = f"""    CORSEngine On
     CORSAllowOrigin {PARTNER}
@@ -145,6 +145,7 @@ def test_partner_logs_in_and_edits_a_page(wiki, rid):
     assert len(wiki.wiki.reached(rid)) == 2
 
 
+@pytest.mark.expect_log(PHP_MISSING_LOG)
 def test_dokuwiki_errors_carry_the_partner_headers(wiki, rid, logs):
     logs.expect(API_WARNING)
     r = wiki.request("POST", f"/wiki/lib/exe/xmlrpc.php?rid={rid}", PARTNER, headers=[XML],

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import (PARTNER, STRANGER, Cookies, PhpMyAdmin, allowed, refused, same_origin_untouched,
                       start_server, watch_log)
-from harness import ServerSpec
+from harness import PHP_MISSING_LOG, ServerSpec
 
 POLICY = f"""    CORSEngine On
     CORSAllowOrigin {PARTNER}
@@ -135,6 +135,7 @@ def test_partner_logged_in_reads_the_databases(pma, rid):
     assert len(pma.pma.reached(rid)) == 1
 
 
+@pytest.mark.expect_log(PHP_MISSING_LOG)
 def test_errors_carry_the_partner_headers(pma, rid, logs):
     logs.expect(r"Access denied for user 'pma'@'localhost'")            # the wrong password, mariadbd
     logs.expect(r"script '\S+/no-such-file-\w+\.php' not found")      # mod_php's 404

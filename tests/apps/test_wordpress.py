@@ -19,7 +19,7 @@ import json
 
 import pytest
 
-from conftest import (PARTNER, STRANGER, allowed, refused, rest_nonce, same_origin_untouched,
+from conftest import (PARTNER, STRANGER, WP_FATAL_LOG, allowed, refused, rest_nonce, same_origin_untouched,
                       start_server, watch_log, wp_login)
 from harness import ServerSpec
 
@@ -136,6 +136,7 @@ def test_control_pages_carry_no_cors_headers(control):
     assert "origin" not in r.tokens_lower("Vary"), r
 
 
+@pytest.mark.expect_log(WP_FATAL_LOG)
 def test_control_fatal_error_has_no_cors_headers(control, rid, logs):
     """A PHP fatal error in a REST callback: WordPress's critical-error answer carries the
     Expose-Headers and Allow-Headers it sends before dispatching, but no Allow-Origin
@@ -247,6 +248,7 @@ def test_rest_errors_carry_the_partner_headers(site, rid, path, status, code):
     assert r.json()["code"] == code, r
 
 
+@pytest.mark.expect_log(WP_FATAL_LOG)
 def test_php_fatal_error_carries_the_partner_headers(site, rid, logs):
     logs.expect(r"mod_cors_tests_undefined_function")
     logs.expect(PHP_STACK_TRACE)

@@ -215,7 +215,7 @@ void check(Scenario& s, const char* name) {
     s.checked = true;
     if (d.allowed != s.expect_allowed || d.action != s.expect_action)
         die(std::string(name) + ": unexpected decision (allowed=" + std::to_string(d.allowed) +
-            ", action=" + std::to_string(static_cast<int>(d.action)) + ", reason='" + d.reason + "')");
+            ", action=" + std::to_string(static_cast<int>(d.action)) + ", reason='" + cors::reason_text(d) + "')");
     if (s.expect_allowed && d.allow_origin != s.origin_text)
         die(std::string(name) + ": unexpected Access-Control-Allow-Origin");
     if (s.expect_jit)

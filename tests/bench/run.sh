@@ -7,12 +7,15 @@
 #      variants of mod_cors: origin maps (txt: of 10 and 100,000, a cached dbd: answer), mod_status
 #   3. throughput (wrk on loopback), prefork + mod_php, configurations alternated
 #   4. the cost of a dbd: origin map's cache miss on SQLite and PostgreSQL (figures only)
+#   5. a txt: map of 1,000,000 origins reloaded 20 times under load (event MPM, 25 threads):
+#      request times during the reloads, wrong answers, memory per origin and over the reloads
 #
 # Prints one table with every figure, ratio and target, and writes it to
 # BUILD_DIR/bench/report.md. Timings never fail the run: the exit status is non-zero
 # only when a part could not run. The last line is "N passed, M failed" (parts).
 #
-# Knobs (environment): BENCH_PARTS="engine callgrind wrk maps", BENCH_MAP_REQUESTS (400), BENCH_REPETITIONS (5),
+# Knobs (environment): BENCH_PARTS="engine callgrind wrk maps scale", BENCH_SCALE_ORIGINS (1000000),
+# BENCH_SCALE_RELOADS (20), BENCH_SCALE_CLIENTS (6), BENCH_MAP_REQUESTS (400), BENCH_REPETITIONS (5),
 # BENCH_MIN_TIME (0.1 s per repetition), BENCH_CG_N1/N2 (200/1200 requests), BENCH_CG_CASES
 # ("static/a static/c": a subset of part 2),
 # BENCH_WRK_ROUNDS (10), BENCH_WRK_SECONDS (2), BENCH_WRK_CONNECTIONS (8),
@@ -25,7 +28,7 @@ build=${1:-build}
 cd "$repo" || exit 1
 [[ $build = /* ]] || build="$repo/$build"
 out="$build/bench"
-parts=(${BENCH_PARTS:-engine callgrind wrk maps})
+parts=(${BENCH_PARTS:-engine callgrind wrk maps scale})
 py=${PYTHON:-/usr/bin/python3}  # Debian's (tests/lib/harness.py is imported)
 start_all=$SECONDS
 
@@ -44,7 +47,7 @@ for f in "$build/libcorsengine.a" "$build/mod_cors.so"; do
 done
 
 mkdir -p "$out"
-rm -f "$out"/engine.json "$out"/engine_ir.json "$out"/callgrind.json "$out"/wrk.json "$out"/maps.json "$out"/report.md
+rm -f "$out"/engine.json "$out"/engine_ir.json "$out"/callgrind.json "$out"/wrk.json "$out"/maps.json "$out"/maps_scale.json "$out"/report.md
 rm -rf "$out/callgrind"
 # which sources are measured (read-only git queries)
 src=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "?")
@@ -87,6 +90,8 @@ for part in "${parts[@]}"; do
                  "$py" "$here/bench.py" callgrind "$build" "$out/callgrind.json" ;;
     wrk) run_part "3. throughput (wrk)" "$py" "$here/bench.py" wrk "$build" "$out/wrk.json" ;;
     maps) run_part "4. a cache miss of a dbd: origin map" "$py" "$here/bench.py" maps "$build" "$out/maps.json" ;;
+    scale) run_part "5. a txt: map of a million origins reloaded under load" \
+             "$py" "$here/bench.py" maps-scale "$build" "$out/maps_scale.json" ;;
     *) echo "bench: unknown part '$part'"; failed=$((failed + 1)) ;;
   esac
 done

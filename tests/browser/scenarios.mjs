@@ -10,10 +10,11 @@
 // with it ('fail': the scenario must fail there; null: not run there, the scenario exercises a
 // mod_cors policy variant that the recipe has no equivalent of).
 //
-// Every scenario runs in each engine (lib/engines.mjs: Chromium, Firefox). The assertions are
-// the same in both; ctx.engine.fetchError is the engine's wording of a refused fetch, and
-// ctx.engine.name is read only where the engines really differ, with the behaviour seen in a
-// comment (one place: the preflight cache of max-age-cached).
+// Every scenario runs in each engine (lib/engines.mjs: Chromium, Firefox, WebKit). The assertions
+// are the same in all three; ctx.engine.fetchError is the engine's wording of a refused fetch,
+// and ctx.engine.name is read only where the engines really differ, with the behaviour seen in a
+// comment (two places, both Firefox's preflight cache: max-age-cached and
+// preflight-cache-credentials). The measured caps and WebKit's console are in run.mjs.
 //
 // Observations come from tests/browser/app/pages/client.js:
 //   { outcome: 'resolved', status, type, text, json, headers } | { outcome: 'rejected', error }
@@ -25,7 +26,8 @@ function resolved(obs, status = 200) {
   return [];
 }
 // A refused call: the page gets a TypeError and nothing else. The wording is the engine's
-// (Chromium "Failed to fetch", Firefox "NetworkError when attempting to fetch resource."); the
+// (Chromium "Failed to fetch", Firefox "NetworkError when attempting to fetch resource.", WebKit
+// "Load failed"); the
 // reason is only in the console (see results.json, messages).
 function rejectedTypeError(obs, ctx) {
   if (obs.outcome !== 'rejected') return [`expected a TypeError, the call resolved with ${obs.status}`];
@@ -195,6 +197,48 @@ export const SCENARIOS = [
     run: (ctx) => ctx.page.evaluate((u) => cors.fetch(u, { method: 'POST', headers: { 'X-Custom-Header': 'one', 'X-Trace-Id': 't-1', 'Content-Type': 'application/json' }, body: '{"a":1}' }),
                                     ctx.url('/api-star/items.php')),
     check: (o, ctx) => [...resolved(o), ...eq('X-Custom-Header seen by PHP', o.json && o.json.custom_header, 'one'), ...reached(ctx, ['POST'])],
+  },
+  // ------------------------------------------------------------ what the engines do with a bare `*`
+  // mod_cors never answers a bare `*` for Authorization (the scenario above). These two show the
+  // browser's side, on an endpoint where mod_cors is off and PHP answers the preflight itself with
+  // `Access-Control-Allow-Headers: *` (app/api/star.php).
+  {
+    id: 'authorization-bare-star', title: 'a PHP answer with a bare Access-Control-Allow-Headers: * (mod_cors off there): the browser lets Authorization through (no credentials)',
+    from: 'partner', control: null,
+    run: (ctx) => ctx.page.evaluate((u) => cors.fetch(u, { headers: { Authorization: 'Bearer partner-token' } }), ctx.url('/app-star/star.php')),
+    check: (o, ctx) => [...resolved(o), ...eq('Authorization echoed by PHP', o.json && o.json.authorization, 'Bearer partner-token'),
+                        ...reached(ctx, ['OPTIONS', 'GET'])],
+  },
+  {
+    id: 'bare-star-with-credentials', title: "the same bare * with credentials: 'include' is the header name \"*\": X-Custom-Header refused, the GET never sent",
+    from: 'partner', control: null,
+    run: (ctx) => ctx.page.evaluate((u) => cors.fetch(u, { credentials: 'include', headers: { 'X-Custom-Header': 'one' } }), ctx.url('/app-star/star.php', '&creds=1')),
+    check: (o, ctx) => [...rejectedTypeError(o, ctx), ...reached(ctx, ['OPTIONS'])],
+  },
+  // ------------------------------------------------------------ the preflight cache
+  {
+    id: 'preflight-cache-credentials', title: "preflight cache and credentials mode: PUTs with credentials 'omit', 'include', 'omit', 'include' within CORSMaxAge 600",
+    from: 'partner', control: null,
+    run: async (ctx) => {
+      const u = ctx.url('/api/items.php');
+      const calls = [];
+      for (const credentials of ['omit', 'include', 'omit', 'include']) {
+        const init = { method: 'PUT', credentials, headers: { 'Content-Type': 'application/json' }, body: '{"n":1}' };
+        calls.push(await ctx.page.evaluate(([a, b]) => cors.fetch(a, b), [u, init]));
+      }
+      return { ...calls[3], calls };
+    },
+    check: async (o, ctx) => {
+      const p = [...o.calls.flatMap((c) => resolved(c)), ...reached(ctx, ['PUT', 'PUT', 'PUT', 'PUT'])];
+      await optionsCount(ctx, '/api/items.php', 'PUT', 4);
+      const seq = ctx.access('/api/items.php').map((e) => (e.method === 'OPTIONS' ? 'O' : e.method === 'PUT' ? 'P' : '?')).join('');
+      o.sequence = seq;
+      // The Fetch Standard: an entry made for a call without credentials does not serve a call
+      // with credentials (a new preflight), an entry made with credentials serves both: OPOPPP.
+      // Firefox 153: the credentialed call is preflighted again too, the last two from its cache or not (seen: OPOOPPOP).
+      if (ctx.engine.name === 'firefox') return [...p, ...(/^(O+P){2}(O*P){2}$/.test(seq) ? [] : [`access log: expected (O+P){2}(O*P){2}, got ${seq}`])];
+      return [...p, ...eq('access log (O = OPTIONS, P = PUT)', seq, 'OPOPPP')];
+    },
   },
   threePuts('max-age-cached', 'three PUTs within Access-Control-Max-Age: the preflight is cached (Chromium: one OPTIONS; Firefox: its cache is used in some runs only)',
     '/api/items.php', 'fail', (seq, engine) => {

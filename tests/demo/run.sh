@@ -54,6 +54,9 @@ cleanup() {
   fi
   # httpd runs in a session of its own (the harness starts it so): whatever is left of it.
   [[ -n $httpd_pid ]] && kill -KILL -- "-$httpd_pid" 2>/dev/null
+  # A crashed child, or an error-log line at warn or above the spec does not expect (the
+  # harness prints both when it stops): said on stderr (the browser suite fails on them).
+  grep -E '^harness: (crash|unexpected error-log line):' "$work/serve.log" >&2 2>/dev/null
   [[ -n $watch_pid ]] && { kill -TERM "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null; }
   rm -rf "$work"
   echo "demo: stopped" >&2 2>/dev/null

@@ -7,13 +7,10 @@ SCENARIOS below says, one line each, which real component each file stands for a
 failure it guards against (test_scenarios.py keeps the table and the files in step).
 """
 import os
-import sys
 import time
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
 from harness import APP_DIR, Backend, Response, assert_allowed, assert_refused, unique_id  # noqa: E402
 from httpd_fixtures import start_server  # noqa: E402,F401
@@ -60,7 +57,7 @@ def vary_origin_once(resp: Response) -> None:
     assert len(tokens) == len(set(tokens)), f"duplicate Vary tokens: {resp.all('Vary')}\n{resp}"
 
 
-def allowed(resp: Response, origin: str, status: int = 200) -> None:
+def assert_allowed_actual(resp: Response, origin: str, status: int = 200) -> None:
     """What a browser needs: the status, exactly one ACAO (this origin), no preflight header
     on an actual answer, Vary: Origin once."""
     assert_allowed(resp, origin, status)
@@ -90,17 +87,17 @@ def cache_sequence(fetch, is_hit, reached=None) -> None:
     without Origin after both, A once more: every answer carries the ACAO of its own origin
     (or none), the stranger is refused, Vary holds Origin once."""
     first = fetch(PARTNER_A)
-    allowed(first, PARTNER_A)
+    assert_allowed_actual(first, PARTNER_A)
     second = fetch(PARTNER_A)
-    allowed(second, PARTNER_A)
+    assert_allowed_actual(second, PARTNER_A)
     assert is_hit(second), f"the second request of partner A was not a cache hit\n{second}"
-    allowed(fetch(PARTNER_B), PARTNER_B)
+    assert_allowed_actual(fetch(PARTNER_B), PARTNER_B)
     before = len(reached()) if reached else 0
     refused(fetch(STRANGER))
     if reached:
         assert len(reached()) == before, f"the stranger's request reached the application: {reached()}"
     no_origin(fetch(None))
-    allowed(fetch(PARTNER_A), PARTNER_A)
+    assert_allowed_actual(fetch(PARTNER_A), PARTNER_A)
     refused(fetch(STRANGER))
 
 

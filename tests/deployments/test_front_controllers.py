@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PARTNER_A, STRANGER, allowed, refused, start_server
+from conftest import PARTNER_A, STRANGER, assert_allowed_actual, refused, start_server
 from harness import ServerSpec
 
 FRONT = (Path(__file__).resolve().parent / "app" / "front.php").read_text()
@@ -137,7 +137,7 @@ def test_refused_preflight_never_reaches_php(fronts, route, rid):
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
 def test_partner_gets_its_headers(fronts, route, rid, method):
     r = fronts.request(method, f"{route}?id={rid}", PARTNER_A, body=b"" if method == "POST" else None)
-    allowed(r, PARTNER_A)
+    assert_allowed_actual(r, PARTNER_A)
     assert (r.json()["CORS_REQUEST"], r.json()["CORS_ORIGIN"]) == ("actual", PARTNER_A), r
     assert fronts.reached(rid) == [method]
 
@@ -156,7 +156,7 @@ def test_options_without_request_method_reaches_php(fronts, route, rid):
 
 @pytest.mark.parametrize("path", ["laravel", "wp"])   # the sf policy covers index.php alone
 def test_real_file_is_served_with_the_policy(fronts, path):
-    allowed(fronts.get(f"/{path}/robots.txt", PARTNER_A), PARTNER_A)
+    assert_allowed_actual(fronts.get(f"/{path}/robots.txt", PARTNER_A), PARTNER_A)
     refused(fronts.get(f"/{path}/robots.txt", STRANGER))
 
 

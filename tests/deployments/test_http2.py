@@ -3,7 +3,7 @@ guards against answers that differ from HTTP/1.1's on h2 (lower-case header name
 h2 stream's own filters) and against a cached answer served over h2 to another origin."""
 import pytest
 
-from conftest import APP, APP_POLICY, PARTNER_A, STRANGER, allowed, cache_sequence, no_origin, refused, start_server
+from conftest import APP, APP_POLICY, PARTNER_A, STRANGER, assert_allowed_actual, cache_sequence, no_origin, refused, start_server
 from harness import ServerSpec, curl_request
 
 BODY = f"""
@@ -32,7 +32,7 @@ def h2_get(h2, path, origin=None, headers=(), method="GET", body=None):
 @pytest.mark.parametrize("http2", [True, False], ids=["h2", "http1.1"])
 def test_same_answers_as_http1(h2, http2):
     url = h2.url("/app/api.php", tls=True)
-    allowed(curl_request(url, headers=[("Origin", PARTNER_A)], http2=http2), PARTNER_A)
+    assert_allowed_actual(curl_request(url, headers=[("Origin", PARTNER_A)], http2=http2), PARTNER_A)
     refused(curl_request(url, headers=[("Origin", STRANGER)], http2=http2))
     no_origin(curl_request(url, http2=http2))
 
@@ -59,4 +59,4 @@ def test_same_origin_post_over_h2(h2, rid):
 
 def test_php_star_replaced_over_h2(h2):
     r = h2_get(h2, "/app/appcors.php", PARTNER_A)
-    allowed(r, PARTNER_A)
+    assert_allowed_actual(r, PARTNER_A)

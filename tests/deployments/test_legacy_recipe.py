@@ -4,7 +4,7 @@ against two Access-Control-Allow-Origin answers (browsers refuse both), prefligh
 actual answers, a doubled Vary, and against the module touching scopes it is not enabled in."""
 import pytest
 
-from conftest import APP, APP_POLICY, PARTNER_A, STRANGER, allowed, refused, start_server
+from conftest import APP, APP_POLICY, PARTNER_A, STRANGER, assert_allowed_actual, refused, start_server
 from harness import ServerSpec
 
 BODY = f"""
@@ -27,7 +27,7 @@ def legacy(request, cors_module):
 @pytest.mark.parametrize("path", ["/app/api.php", "/app/static.txt", "/app/star.php", "/app/missing.html"])
 def test_inside_the_scope_one_answer(legacy, path):
     r = legacy.get(path, PARTNER_A)
-    allowed(r, PARTNER_A, 404 if "missing" in path else 200)
+    assert_allowed_actual(r, PARTNER_A, 404 if "missing" in path else 200)
     assert len(r.all("Vary")) == 1, r
 
 

@@ -4,7 +4,7 @@ headers going out next to (or instead of) the module's, and a cached backend ans
 another origin or to a stranger."""
 import pytest
 
-from conftest import PARTNER_A, POLICY, STRANGER, allowed, cache_sequence, refused, start_server
+from conftest import PARTNER_A, POLICY, STRANGER, assert_allowed_actual, cache_sequence, refused, start_server
 from harness import ServerSpec
 
 
@@ -35,7 +35,7 @@ def test_cached_backend_answer(proxied, caching_backend, rid):
 
 def test_backend_headers_replaced(proxied, rid):
     r = proxied.get(f"/api/other?id={rid}", PARTNER_A)
-    allowed(r, PARTNER_A)
+    assert_allowed_actual(r, PARTNER_A)
     assert r.get("X-Backend") == "python", r
     assert r.tokens_lower("Vary").count("accept-encoding") == 1, r
 

@@ -3,7 +3,7 @@ httpd: guards against the site's own https pages being refused as cross-origin (
 port of the connection are http and httpd's), and against trusting X-Forwarded-Proto."""
 import pytest
 
-from conftest import APP, PARTNER_A, STRANGER, allowed, refused, start_server
+from conftest import APP, PARTNER_A, STRANGER, assert_allowed_actual, refused, start_server
 from harness import Httpd, Nginx, ServerSpec, http_request, unique_id
 
 BODY = """
@@ -48,7 +48,7 @@ def test_own_pages_post_reaches_php(site, proxy, rid):
 
 
 def test_partner_allowed(proxy):
-    allowed(via(proxy, "GET", "/app/env.php", PARTNER_A), PARTNER_A)
+    assert_allowed_actual(via(proxy, "GET", "/app/env.php", PARTNER_A), PARTNER_A)
 
 
 def test_stranger_refused(site, proxy, rid):

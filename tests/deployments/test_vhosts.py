@@ -2,7 +2,7 @@
 host's policy (or its same-origin) leaking into the other's answers."""
 import pytest
 
-from conftest import APP, PARTNER_A, PARTNER_B, allowed, refused, start_server
+from conftest import APP, PARTNER_A, PARTNER_B, assert_allowed_actual, refused, start_server
 from harness import ServerSpec
 
 BODY = """
@@ -37,7 +37,7 @@ def vhosts(request, cors_module):
 def test_each_host_its_partners(vhosts, name, rid):
     host = f"{name}:{vhosts.port}"
     partner, other = HOSTS[name]
-    allowed(vhosts.get("/app/api.php", partner, host=host), partner)
+    assert_allowed_actual(vhosts.get("/app/api.php", partner, host=host), partner)
     refused(vhosts.request("POST", f"/app/record.php?id={rid}", other, host=host, body=b""))
     assert vhosts.reached(rid) == []
 

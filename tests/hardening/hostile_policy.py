@@ -4,6 +4,8 @@ in front of the same files (/h/<scope>/<file> maps to the integration app/<file>
 PARTNER = "https://partner.example"
 IDN = "https://xn--bcher-kva.example"          # bücher.example in punycode
 REDOS_PATTERN = r"/^(https?:\/\/)?(a+)+\.partner\.example$/"
+# The start-up warnings of this policy, on purpose (/h/null/ allows null).
+EXPECTED_LOG = (r"\[cors:warn\] .*CORSAllowOrigin null allows",)
 
 BODY = r'''
 AliasMatch "^/h/[^/]+/([^/]*)$" "${IT_HTDOCS}/app/$1"

@@ -6,14 +6,15 @@ import pytest
 
 from conftest import MPMS, MPM_IDS, PHP_FOR_MPM, assert_no_crash, start_server
 from harness import ServerSpec, assert_allowed, assert_refused, raw_request
-from hostile_policy import BODY, IDN, PARTNER
+from hostile_policy import BODY, EXPECTED_LOG, IDN, PARTNER
 
 HANG_GUARD = 5.0  # seconds: a guard against a hang, not a performance bound
 
 
 @pytest.fixture(scope="module", params=MPMS, ids=MPM_IDS.get)
 def srv(request, cors_module):
-    return start_server(request, ServerSpec(mpm=request.param, php=PHP_FOR_MPM[request.param], body=BODY))
+    return start_server(request, ServerSpec(mpm=request.param, php=PHP_FOR_MPM[request.param], body=BODY,
+                                            expect_log=EXPECTED_LOG))
 
 
 def assert_up(srv):

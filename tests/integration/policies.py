@@ -3,7 +3,7 @@
 Every URL /p/<scope>/[...]/<file> maps (AliasMatch) to app/<file>, so each <Location>
 below is one policy in front of the same PHP application.
 """
-from harness import ServerSpec, Httpd
+from harness import PHP_FOR_MPM, ServerSpec, Httpd
 
 ALLOWED = "https://app.example.com"   # allowed by most scopes
 FOREIGN = "https://evil.example"       # allowed by none
@@ -150,6 +150,15 @@ CustomLog "${IT_ROOT}/logs/cors.log" corsnotes
     Header always merge Vary "Accept-Language"
 </Location>
 
+<Location "/p/headers-case/">
+    CORSEngine On
+    CORSAllowOrigin https://app.example.com
+    Header always set access-control-allow-origin "https://stale.example"
+    Header always set ACCESS-CONTROL-ALLOW-CREDENTIALS "true"
+    Header set aCCESS-cONTROL-aLLOW-mETHODS "*"
+    Header always merge vary "ORIGIN"
+</Location>
+
 <Location "/p/redos/">
     CORSEngine On
     CORSReject Off
@@ -265,16 +274,20 @@ CORE_FILES = {
 CORE_APP_DIRS = ("app", "dirscope", "filescope", "ht-fileinfo", "ht-none", "ht-authconfig", "ht-bad", "ht-credstar")
 
 # The PHP flavour of each MPM: mod_php needs prefork, threaded MPMs use php-fpm.
-PHP_FOR_MPM = {"prefork": "mod_php", "event": "fpm", "worker": "fpm"}
+
+
+# The start-up warning of the core configuration: /p/null/ allows null on purpose.
+NULL_WARNING = r"\[cors:warn\] .*CORSAllowOrigin null allows"
 
 
 def core_spec(mpm: str, tls: bool = False) -> ServerSpec:
     return ServerSpec(mpm=mpm, php=PHP_FOR_MPM[mpm], body=CORE_BODY, tls=tls, modules=("rewrite",),
-                      files=dict(CORE_FILES), app_dirs=CORE_APP_DIRS)
+                      files=dict(CORE_FILES), app_dirs=CORE_APP_DIRS, expect_log=(NULL_WARNING,))
 
 
 def smoke_checks(srv: Httpd) -> None:
-    """The main behaviours of the core policy, in one pass (used around restarts)."""
+    """The main behaviours of the core policy, in one pass (used around restarts). It runs
+    app/fatal.php: a test calling it declares PHP_FATAL_LOG (harness)."""
     from harness import unique_id
 
     ok = srv.get("/p/exact/api.php", ALLOWED)

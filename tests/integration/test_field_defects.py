@@ -150,7 +150,10 @@ def check_early(resp: Response, status: int, origin_read) -> None:
 
 
 @pytest.mark.parametrize("name", list(EARLY))
-def test_early_error_answered_by_httpd(early, name):
+def test_early_error_answered_by_httpd(early, name, expect_log):
+    if name == "400-bad-chunk-size":
+        # mod_proxy reads the body ahead for php-fpm and fails on the bad chunk before httpd's 400
+        expect_log(r"AH01095: prefetch request body failed")
     data, status, origin_read = EARLY[name]
     check_early(parse(exchange(early.port, data)), status, origin_read)
 

@@ -3,6 +3,7 @@ before and after, twice, and no child crashed."""
 import pytest
 
 from conftest import MPM_IDS, start_server
+from harness import PHP_FATAL_LOG
 import policies
 
 
@@ -11,10 +12,12 @@ def restartable(request, backend, cors_module):
     return start_server(request, policies.core_spec(request.param), backend)
 
 
+@pytest.mark.expect_log(PHP_FATAL_LOG)
 def test_checks_before_restart(restartable):
     policies.smoke_checks(restartable)
 
 
+@pytest.mark.expect_log(PHP_FATAL_LOG)
 @pytest.mark.parametrize("round_", [1, 2])
 def test_checks_after_graceful_restart(restartable, round_):
     restartable.graceful()

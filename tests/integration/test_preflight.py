@@ -2,7 +2,7 @@
 private network, authentication, CORSPreflight Pass, OPTIONS that is not a preflight."""
 import pytest
 
-from harness import PREFLIGHT_VARY, assert_allowed, assert_refused, unique_id
+from harness import PREFLIGHT_VARY, WRONG_PASSWORD_LOG, assert_allowed, assert_refused, unique_id
 from policies import ALLOWED, FOREIGN
 
 
@@ -194,6 +194,7 @@ def test_actual_request_to_protected_location_still_401(core):
     assert r.has("WWW-Authenticate")
 
 
+@pytest.mark.expect_log(WRONG_PASSWORD_LOG)
 def test_actual_request_with_wrong_password_401(core):
     assert_allowed(core.get("/p/auth/api.php", ALLOWED, auth=("alice", "nope")), ALLOWED, status=401)
 

@@ -2,7 +2,7 @@
 or a proxied backend set, error statuses, ErrorDocument, requests that never reach PHP."""
 import pytest
 
-from harness import assert_allowed, assert_refused, unique_id
+from harness import DENIED_LOG, PHP_FATAL_LOG, PHP_MISSING_LOG, assert_allowed, assert_refused, unique_id
 from policies import ALLOWED, FOREIGN
 
 
@@ -24,7 +24,7 @@ def test_star_meeting_credentials_through_merge_matches_nothing(core):
     mark = core.log_mark()
     assert_refused(core.get("/ht-credstar/api.php", "https://any.example"))
     assert_refused(core.get("/ht-credstar/api.php", ALLOWED))
-    assert core.wait_log(mark, r"cors:info.*not allowed with credentials")
+    assert core.wait_log(mark, r"cors:info.*CORS00101: .*not allowed with credentials")
 
 
 def test_star_without_origin_still_sends_star_and_no_vary(core):
@@ -131,11 +131,11 @@ def test_admin_headers_always_removed_without_origin(core):
 @pytest.mark.parametrize("path,status", [
     ("/p/exact/api.php", 200),
     ("/p/exact/missing.html", 404),
-    ("/p/exact/missing.php", 404),
-    ("/p/exact/fatal.php", 500),
+    pytest.param("/p/exact/missing.php", 404, marks=pytest.mark.expect_log(PHP_MISSING_LOG)),
+    pytest.param("/p/exact/fatal.php", 500, marks=pytest.mark.expect_log(PHP_FATAL_LOG)),
     ("/p/auth/api.php", 401),
-    ("/p/cred/fatal.php", 500),
-    ("/p/denied/api.php", 403),            # Require all denied: not a CORS refusal
+    pytest.param("/p/cred/fatal.php", 500, marks=pytest.mark.expect_log(PHP_FATAL_LOG)),
+    pytest.param("/p/denied/api.php", 403, marks=pytest.mark.expect_log(DENIED_LOG)),  # not a CORS refusal
     ("/p/exact/old-api.php", 302),         # RewriteRule [R] in <Directory>
     ("/p/moved/api.php", 301),             # Redirect in the CORS <Location>
 ])

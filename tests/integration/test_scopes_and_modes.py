@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from harness import assert_allowed, assert_no_cors, assert_refused, unique_id
+from harness import PHP_FATAL_LOG, assert_allowed, assert_no_cors, assert_refused, unique_id
 from policies import ALLOWED, FOREIGN
 
 
@@ -106,7 +106,9 @@ def comparable(r):
 
 @pytest.mark.parametrize("page", ["api.php", "star.php", "vary.php", "fatal.php", "missing.html", "static.txt"])
 @pytest.mark.parametrize("case", REPORT_REQUESTS)
-def test_report_only_response_identical_to_engine_off(core, page, case):
+def test_report_only_response_identical_to_engine_off(core, page, case, expect_log):
+    if page == "fatal.php":
+        expect_log(PHP_FATAL_LOG)
     method, origin, headers = REPORT_REQUESTS[case]
     body = b"a=1" if method == "POST" else None
     report = core.request(method, f"/p/report/{page}", origin, headers, body=body)
@@ -144,7 +146,7 @@ def test_report_only_logs_decision(core):
     mark = core.log_mark()
     origin = f"https://report-{unique_id()}.example"
     assert core.get("/p/report/api.php", origin).status == 200
-    lines = core.wait_log(mark, r"\[cors:")
+    lines = core.wait_log(mark, r"\[cors:info\] .*CORS00101: ")
     assert any("origin not allowed" in l for l in lines), lines
 
 
@@ -227,12 +229,14 @@ def test_htaccess_ignored_with_allowoverride_none(core):
     assert_no_cors(r)
 
 
+@pytest.mark.expect_log(r"\[core:alert\] .*/ht-authconfig/\.htaccess: CORSEngine not allowed here")
 def test_htaccess_without_fileinfo_is_a_500(core):
     mark = core.log_mark()
     assert core.get("/ht-authconfig/env.php", FOREIGN).status == 500
     assert core.wait_log(mark, r"CORSEngine not allowed here")
 
 
+@pytest.mark.expect_log(r"\[core:alert\] .*/ht-bad/\.htaccess: CORSMaxAge: ")
 def test_htaccess_with_bad_value_is_a_500_naming_directive(core):
     mark = core.log_mark()
     assert core.get("/ht-bad/env.php", ALLOWED).status == 500
@@ -255,7 +259,7 @@ def test_environment(core, origin, expected):
 def test_debug_decision_line_logged(core):
     mark = core.log_mark()
     assert_allowed(core.get("/p/exact/api.php", ALLOWED), ALLOWED)
-    assert core.wait_log(mark, r"\[cors:debug\]")
+    assert core.wait_log(mark, r"\[cors:debug\] .*CORS00101: GET /p/exact/api.php: actual request")
 
 
 @pytest.mark.parametrize("kind,reason", [("origin", "origin not allowed"),
@@ -273,4 +277,4 @@ def test_refusal_reason_logged_at_info(core, kind, reason):
     else:
         r = core.get("/p/exact/api.php", "https://app.example.com/")
     assert r.status == 403
-    assert core.wait_log(mark, r"\[cors:info\].*" + reason), core.log_since(mark)
+    assert core.wait_log(mark, r"\[cors:info\] .*CORS00101: .*" + reason), core.log_since(mark)

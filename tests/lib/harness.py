@@ -353,6 +353,7 @@ def self_signed_cert() -> tuple:
     if _cert_dir is None:
         directory = Path(tempfile.mkdtemp(prefix="mod_cors_cert_"))
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                        "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "subjectAltName=DNS:localhost",
                         "-days", "2", "-keyout", str(directory / "key.pem"), "-out", str(directory / "cert.pem")],
                        check=True, capture_output=True, timeout=60)
         atexit.register(shutil.rmtree, directory, True)
@@ -613,14 +614,39 @@ class ServerSpec:
     single_process: bool = False          # apache2 -X (one process, no children), not -DFOREGROUND
     start_timeout: float = START_TIMEOUT  # seconds to wait for the first answer
     stop_timeout: float = STOP_TIMEOUT    # seconds SIGTERM is given before SIGKILL
+    # Error-log lines at warn or above this server may log at any time (its configuration's
+    # start-up warnings, say): log ids (CORS00123, AH01071) or regular expressions (see
+    # unexpected_log_lines). Whatever else it logs at warn or above fails the test that ran.
+    expect_log: tuple = ()
 
 
-# What a crashed child, or an exception the module caught, leaves in an error log.
+# The PHP each MPM runs: mod_php under prefork, php-fpm under the threaded MPMs; the ids the
+# suites give their servers say both.
+PHP_FOR_MPM = {"prefork": "mod_php", "event": "fpm", "worker": "fpm"}
+MPM_IDS = {mpm: f"{mpm}-{'mod_php' if php == 'mod_php' else 'php_fpm'}" for mpm, php in PHP_FOR_MPM.items()}
+
+
+def figures_report(variable: str, default: str):
+    """A suite's figures file ($variable, else `default`; its run.sh prints it) and the
+    function that appends one line to it."""
+    path = Path(os.environ.get(variable, default))
+
+    def report(line: str) -> None:
+        with open(path, "a") as f:
+            f.write(line.rstrip("\n") + "\n")
+    return report
+
+
+# What a crashed child, or an exception the module caught, leaves in an error log (the
+# module's CORS00103/00104 "CORS decision failed", CORS00105 "could not decide on the CORS
+# headers", CORS00120 "could not set the CORS headers").
 CRASH_SIGNS = ("Segmentation fault", "exit signal", "AH00052", "double free", "AddressSanitizer",
-               "CORS decision failed", "could not set the CORS headers", "terminate called")
+               "CORS decision failed", "could not set the CORS headers", "could not decide on the CORS headers",
+               "CORS00103", "CORS00104", "CORS00105", "CORS00120", "terminate called")
 
 _running: set = set()        # every Httpd started and not stopped yet
 _crash_reports: list = []    # crash lines of servers stopped since the last take_crash_reports()
+_log_reports: list = []      # (server, line): warn+ lines of servers stopped since take_log_reports()
 
 
 def crash_lines(text: str) -> list:
@@ -633,6 +659,55 @@ def take_crash_reports() -> list:
     for srv in list(_running):
         srv.collect_crashes()
     found, _crash_reports[:] = list(_crash_reports), []
+    return found
+
+
+# ---------------------------------------------------------------- the error log as an oracle
+
+# Lines the test applications provoke on purpose, for expect_log: app/fatal.php's fatal error
+# (mod_php: "[php:error] PHP Fatal error: ..."; php-fpm: "AH01071: Got error 'PHP message: PHP
+# Fatal error: ..."), a PHP script that does not exist, a refused login, `Require all denied`.
+PHP_FATAL_LOG = r"PHP Fatal error: .*undefined_function_for_mod_cors_tests"
+PHP_MISSING_LOG = r"script '.*' not found or unable to stat|AH01071: Got error 'Primary script unknown'"
+WRONG_PASSWORD_LOG = "AH01617"
+DENIED_LOG = "AH01630"
+# What every HTTPS server of the harness logs at start-up: Debian's mod_ssl built against a newer
+# OpenSSL than the one loaded (AH01882, this machine's packages), no SSLSessionCache (AH01873).
+TLS_START_LOG = ("AH01882", "AH01873")
+
+# httpd's error-log line: [time] [module:level] [pid ...] ... The levels an oracle looks at,
+# as pyhttpd does: warn and above.
+LOG_LINE = re.compile(r"^\[[^\]]*\] \[(?P<module>[^:\]\s]*):(?P<level>[a-z]+[0-9]*)\] ")
+ORACLE_LEVELS = ("emerg", "alert", "crit", "error", "warn")
+LOG_ID = re.compile(r"^(?:CORS|AH)[0-9]{5}$")
+
+
+def log_level_of(line: str) -> Optional[str]:
+    m = LOG_LINE.match(line)
+    return m.group("level") if m else None
+
+
+def log_matcher(patterns: Iterable[str]):
+    """A test for lines: each pattern is a log id (CORS00123, AH01071: matched as "ID: "
+    or "ID:" in the line) or a regular expression searched in the line."""
+    compiled = [re.compile(re.escape(p) + ":") if LOG_ID.match(p) else re.compile(p) for p in patterns]
+    return lambda line: any(c.search(line) for c in compiled)
+
+
+def unexpected_log_lines(text: str, expected: Iterable[str] = ()) -> list:
+    """The lines of `text` at warn or above that no pattern of `expected` matches."""
+    matches = log_matcher(expected)
+    return [line for line in text.splitlines()
+            if log_level_of(line) in ORACLE_LEVELS and not matches(line)]
+
+
+def take_log_reports() -> list:
+    """(server, line) for every warn+ line logged since the last call by a server this process
+    started (running or stopped since) that the server's spec does not expect. The fixtures
+    call it after every test and fail the test on the lines it did not declare."""
+    for srv in list(_running):
+        srv.collect_log_lines()
+    found, _log_reports[:] = list(_log_reports), []
     return found
 
 
@@ -653,6 +728,7 @@ class Httpd:
         self.ports.update({name: int(port) for name, port in spec.fixed_ports.items()})
         self.proc: Optional[subprocess.Popen] = None
         self._crash_checked = 0  # error-log bytes already read by collect_crashes()
+        self._oracle_checked = 0  # error-log bytes already read by collect_log_lines()
         self._make_tree()
         self.conf = self.conf_dir / "httpd.conf"
         self.conf.write_text(self.render())
@@ -807,6 +883,7 @@ Timeout 20
         self.proc = None
         if self in _running:
             self.collect_crashes()
+            self.collect_log_lines()
             _running.discard(self)
         if remove and not KEEP_DIRS:
             shutil.rmtree(self.root, ignore_errors=True)
@@ -859,6 +936,20 @@ Timeout 20
             return
         self._crash_checked += len(text.encode(errors="replace"))
         _crash_reports.extend(f"{self.root}: {line}" for line in crash_lines(text))
+
+    def collect_log_lines(self) -> None:
+        """Adds the warn+ lines logged since the last look that the spec does not expect."""
+        try:
+            with open(self.error_log_path, "rb") as f:
+                f.seek(self._oracle_checked)
+                data = f.read()
+        except FileNotFoundError:
+            return
+        complete = data[:data.rfind(b"\n") + 1]   # a line still being written waits for the next look
+        self._oracle_checked += len(complete)
+        text = complete.decode(errors="replace")
+        expected = (*self.spec.expect_log, *(TLS_START_LOG if self.spec.tls else ()))
+        _log_reports.extend((self, line) for line in unexpected_log_lines(text, expected))
 
     def log_mark(self) -> int:
         try:
@@ -1070,10 +1161,14 @@ def serve(spec_file: Path, until_stdin_closes: bool = False) -> None:
     demo):
 
         {"spec": {ServerSpec fields}, "fpm": false}
+
+    When it stops, it prints "harness: crash: LINE" for each crash line and "harness:
+    unexpected error-log line: LINE" for each line at warn or above that the spec's
+    expect_log does not match: the caller fails on either.
     """
     wanted = json.loads(spec_file.read_text())
     spec_fields = dict(wanted["spec"])
-    for key in ("modules", "app_dirs", "extra_ports"):
+    for key in ("modules", "app_dirs", "extra_ports", "expect_log"):
         if key in spec_fields:
             spec_fields[key] = tuple(spec_fields[key])
     spec = ServerSpec(**spec_fields)
@@ -1110,6 +1205,8 @@ def serve(spec_file: Path, until_stdin_closes: bool = False) -> None:
             fpm.stop()
         for line in crashes:
             print(f"harness: crash: {line}", file=sys.stderr)
+        for _, line in take_log_reports():
+            print(f"harness: unexpected error-log line: {line}", file=sys.stderr)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -1,12 +1,8 @@
 """Fixtures of the status suite: httpd with mod_status and a few CORS scopes, under prefork
 (several children) and event (several threads), and helpers to read server-status."""
 import re
-import sys
 import time
 import uuid
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
 from harness import ServerSpec  # noqa: E402
 

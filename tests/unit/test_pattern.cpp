@@ -389,96 +389,64 @@ BOOST_AUTO_TEST_CASE(u_modifier_refuses_invalid_utf8_pattern) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+namespace {
+
+// One row: a pattern as written in the configuration, an Origin value, what match() says.
+struct Case {
+    const char* name;
+    std::string pattern, subject;
+    MatchResult result;
+};
+std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name; }
+
+const std::vector<Case> kCases = {
+    {"plain_pattern_matches_subdomains_only", "^https://.+\\.partner\\.example$", "https://www.partner.example", MatchResult::Match},
+    {"plain_pattern_matches_subdomains_only", "^https://.+\\.partner\\.example$", "https://a.b.partner.example", MatchResult::Match},
+    {"plain_pattern_matches_subdomains_only", "^https://.+\\.partner\\.example$", "https://partner.example", MatchResult::NoMatch},
+    {"plain_pattern_matches_subdomains_only", "^https://.+\\.partner\\.example$", "https://www.partner.example.evil", MatchResult::NoMatch},
+    {"plain_pattern_matches_subdomains_only", "^https://.+\\.partner\\.example$", "http://www.partner.example", MatchResult::NoMatch},
+    {"hash_delimited_alternation", "#^https://(www|api)\\.partner\\.example$#", "https://www.partner.example", MatchResult::Match},
+    {"hash_delimited_alternation", "#^https://(www|api)\\.partner\\.example$#", "https://api.partner.example", MatchResult::Match},
+    {"hash_delimited_alternation", "#^https://(www|api)\\.partner\\.example$#", "https://web.partner.example", MatchResult::NoMatch},
+    {"bracket_delimited_patterns_match", "{^https://[a-z]+\\.example$}", "https://abc.example", MatchResult::Match},
+    {"bracket_delimited_patterns_match", "(^https://(www|api)\\.example$)", "https://api.example", MatchResult::Match},
+    {"bracket_delimited_patterns_match", "[^https://[a-z]+\\.example$]", "https://a1.example", MatchResult::NoMatch},
+    {"bracket_delimited_patterns_match", "<^https://(?<sub>[a-z]+)\\.example$>", "https://x.example", MatchResult::Match},
+    {"without_i_matching_is_case_sensitive", "@^https://partner\\.example$@", "https://PARTNER.example", MatchResult::NoMatch},
+    {"i_matches_case_insensitively", "@^https://partner\\.example$@i", "https://PARTNER.example", MatchResult::Match},
+    {"i_matches_case_insensitively", "@\\.partner\\.example$@i", "https://www.Partner.Example", MatchResult::Match},
+    {"m_lets_anchors_match_at_line_breaks", "/^https:\\/\\/a\\.example$/", "x\nhttps://a.example", MatchResult::NoMatch},
+    {"m_lets_anchors_match_at_line_breaks", "/^https:\\/\\/a\\.example$/m", "x\nhttps://a.example", MatchResult::Match},
+    {"s_lets_dot_match_newline", "/^a.b$/", "a\nb", MatchResult::NoMatch},
+    {"s_lets_dot_match_newline", "/^a.b$/s", "a\nb", MatchResult::Match},
+    {"x_ignores_white_space_and_comments", "/^ https : \\/\\/ a \\. example $  # the partner/x", "https://a.example", MatchResult::Match},
+    {"x_ignores_white_space_and_comments", "/^ https : \\/\\/ a \\. example $/", "https://a.example", MatchResult::NoMatch},
+    {"u_matches_characters_not_bytes", "/^a.b$/", "a\xc3\xbc" "b", MatchResult::NoMatch},
+    {"u_matches_characters_not_bytes", "/^a.b$/u", "a\xc3\xbc" "b", MatchResult::Match},
+    {"u_makes_word_class_unicode_aware", "/^\\w+$/", "b\xc3\xbc" "cher", MatchResult::NoMatch},
+    {"u_makes_word_class_unicode_aware", "/^\\w+$/u", "b\xc3\xbc" "cher", MatchResult::Match},
+    {"D_makes_dollar_match_only_at_the_very_end", "/^a\\.example$/", "a.example\n", MatchResult::Match},
+    {"D_makes_dollar_match_only_at_the_very_end", "/^a\\.example$/D", "a.example\n", MatchResult::NoMatch},
+    {"D_makes_dollar_match_only_at_the_very_end", "/^a\\.example$/D", "a.example", MatchResult::Match},
+    // Atomic greedy a+ swallows both a's; ungreedy keeps one for the final a.
+    {"U_inverts_greediness", "/^(?>a+)a$/", "aa", MatchResult::NoMatch},
+    {"U_inverts_greediness", "/^(?>a+)a$/U", "aa", MatchResult::Match},
+    {"A_anchors_at_the_start", "/partner\\.example$/", "https://partner.example", MatchResult::Match},
+    {"A_anchors_at_the_start", "/partner\\.example$/A", "https://partner.example", MatchResult::NoMatch},
+    {"A_anchors_at_the_start", "/https:\\/\\/partner\\.example$/A", "https://partner.example", MatchResult::Match},
+    {"S_and_X_change_nothing", "/^https:\\/\\/a\\.example$/SX", "https://a.example", MatchResult::Match},
+    {"S_and_X_change_nothing", "/^https:\\/\\/a\\.example$/SX", "https://b.example", MatchResult::NoMatch},
+    {"invalid_utf8_subject_under_u_is_an_error_not_a_match", "/^https:/u", "https:\xff", MatchResult::Error},
+    {"invalid_utf8_subject_under_u_is_an_error_not_a_match", "/^https:/", "https:\xff", MatchResult::Match},
+    {"unanchored_pattern_matches_inside", "/partner\\.example/", "https://partner.example.evil", MatchResult::Match},
+};
+
+}  // namespace
+
 BOOST_AUTO_TEST_SUITE(pattern_match)
 
-BOOST_AUTO_TEST_CASE(plain_pattern_matches_subdomains_only) {
-    const char* p = "^https://.+\\.partner\\.example$";
-    BOOST_TEST(match(p, "https://www.partner.example") == MatchResult::Match);
-    BOOST_TEST(match(p, "https://a.b.partner.example") == MatchResult::Match);
-    BOOST_TEST(match(p, "https://partner.example") == MatchResult::NoMatch);
-    BOOST_TEST(match(p, "https://www.partner.example.evil") == MatchResult::NoMatch);
-    BOOST_TEST(match(p, "http://www.partner.example") == MatchResult::NoMatch);
-}
-
-BOOST_AUTO_TEST_CASE(hash_delimited_alternation) {
-    const char* p = "#^https://(www|api)\\.partner\\.example$#";
-    BOOST_TEST(match(p, "https://www.partner.example") == MatchResult::Match);
-    BOOST_TEST(match(p, "https://api.partner.example") == MatchResult::Match);
-    BOOST_TEST(match(p, "https://web.partner.example") == MatchResult::NoMatch);
-}
-
-BOOST_AUTO_TEST_CASE(bracket_delimited_patterns_match) {
-    BOOST_TEST(match("{^https://[a-z]+\\.example$}", "https://abc.example") == MatchResult::Match);
-    BOOST_TEST(match("(^https://(www|api)\\.example$)", "https://api.example") == MatchResult::Match);
-    BOOST_TEST(match("[^https://[a-z]+\\.example$]", "https://a1.example") == MatchResult::NoMatch);
-    BOOST_TEST(match("<^https://(?<sub>[a-z]+)\\.example$>", "https://x.example") == MatchResult::Match);
-}
-
-BOOST_AUTO_TEST_CASE(without_i_matching_is_case_sensitive) {
-    BOOST_TEST(match("@^https://partner\\.example$@", "https://PARTNER.example") == MatchResult::NoMatch);
-}
-
-BOOST_AUTO_TEST_CASE(i_matches_case_insensitively) {
-    BOOST_TEST(match("@^https://partner\\.example$@i", "https://PARTNER.example") == MatchResult::Match);
-    BOOST_TEST(match("@\\.partner\\.example$@i", "https://www.Partner.Example") == MatchResult::Match);
-}
-
-BOOST_AUTO_TEST_CASE(m_lets_anchors_match_at_line_breaks) {
-    BOOST_TEST(match("/^https:\\/\\/a\\.example$/", "x\nhttps://a.example") == MatchResult::NoMatch);
-    BOOST_TEST(match("/^https:\\/\\/a\\.example$/m", "x\nhttps://a.example") == MatchResult::Match);
-}
-
-BOOST_AUTO_TEST_CASE(s_lets_dot_match_newline) {
-    BOOST_TEST(match("/^a.b$/", "a\nb") == MatchResult::NoMatch);
-    BOOST_TEST(match("/^a.b$/s", "a\nb") == MatchResult::Match);
-}
-
-BOOST_AUTO_TEST_CASE(x_ignores_white_space_and_comments) {
-    const char* extended = "/^ https : \\/\\/ a \\. example $  # the partner/x";
-    BOOST_TEST(match(extended, "https://a.example") == MatchResult::Match);
-    BOOST_TEST(match("/^ https : \\/\\/ a \\. example $/", "https://a.example") == MatchResult::NoMatch);
-}
-
-BOOST_AUTO_TEST_CASE(u_matches_characters_not_bytes) {
-    BOOST_TEST(match("/^a.b$/", "a\xc3\xbc" "b") == MatchResult::NoMatch);
-    BOOST_TEST(match("/^a.b$/u", "a\xc3\xbc" "b") == MatchResult::Match);
-}
-
-BOOST_AUTO_TEST_CASE(u_makes_word_class_unicode_aware) {
-    BOOST_TEST(match("/^\\w+$/", "b\xc3\xbc" "cher") == MatchResult::NoMatch);
-    BOOST_TEST(match("/^\\w+$/u", "b\xc3\xbc" "cher") == MatchResult::Match);
-}
-
-BOOST_AUTO_TEST_CASE(D_makes_dollar_match_only_at_the_very_end) {
-    BOOST_TEST(match("/^a\\.example$/", "a.example\n") == MatchResult::Match);
-    BOOST_TEST(match("/^a\\.example$/D", "a.example\n") == MatchResult::NoMatch);
-    BOOST_TEST(match("/^a\\.example$/D", "a.example") == MatchResult::Match);
-}
-
-BOOST_AUTO_TEST_CASE(U_inverts_greediness) {
-    // Atomic greedy a+ swallows both a's; ungreedy keeps one for the final a.
-    BOOST_TEST(match("/^(?>a+)a$/", "aa") == MatchResult::NoMatch);
-    BOOST_TEST(match("/^(?>a+)a$/U", "aa") == MatchResult::Match);
-}
-
-BOOST_AUTO_TEST_CASE(A_anchors_at_the_start) {
-    BOOST_TEST(match("/partner\\.example$/", "https://partner.example") == MatchResult::Match);
-    BOOST_TEST(match("/partner\\.example$/A", "https://partner.example") == MatchResult::NoMatch);
-    BOOST_TEST(match("/https:\\/\\/partner\\.example$/A", "https://partner.example") == MatchResult::Match);
-}
-
-BOOST_AUTO_TEST_CASE(S_and_X_change_nothing) {
-    BOOST_TEST(match("/^https:\\/\\/a\\.example$/SX", "https://a.example") == MatchResult::Match);
-    BOOST_TEST(match("/^https:\\/\\/a\\.example$/SX", "https://b.example") == MatchResult::NoMatch);
-}
-
-BOOST_AUTO_TEST_CASE(invalid_utf8_subject_under_u_is_an_error_not_a_match) {
-    BOOST_TEST(match("/^https:/u", "https:\xff") == MatchResult::Error);
-    BOOST_TEST(match("/^https:/", "https:\xff") == MatchResult::Match);
-}
-
-BOOST_AUTO_TEST_CASE(unanchored_pattern_matches_inside) {
-    BOOST_TEST(match("/partner\\.example/", "https://partner.example.evil") == MatchResult::Match);
+BOOST_DATA_TEST_CASE(matches, bdata::make(kCases), c) {
+    BOOST_TEST(match(c.pattern, c.subject) == c.result, c.name);
 }
 
 BOOST_AUTO_TEST_CASE(match_takes_subject_length_not_nul) {

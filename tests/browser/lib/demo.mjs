@@ -67,6 +67,8 @@ export async function startDemo({ build }) {
         clearTimeout(timer);
       }
       running = null;
+      // What the harness said of the demo's httpd when it stopped (tests/demo/run.sh passes it on).
+      return out.split('\n').filter((l) => /^harness: (crash|unexpected error-log line):/.test(l));
     },
   };
   const deadline = Date.now() + START_TIMEOUT;

@@ -1,6 +1,7 @@
-// The two browser engines behind one small API, so that the scenarios are written once:
+// The three browser engines behind one small API, so that the scenarios are written once:
 //
-//   const engine = await launch('chromium' | 'firefox', { hosts })
+//   const engine = await launch('chromium' | 'firefox' | 'webkit', { hosts, env })
+//                                              // env: extra environment of the browser's processes
 //   engine.name, engine.version, engine.fetchError (the message of a refused fetch)
 //   const page = await engine.open(url)        // a new tab, loaded
 //   await page.evaluate(fn, arg)               // fn(arg) in the page, its result back
@@ -12,20 +13,25 @@
 //
 // Chromium: Debian's chromium through playwright-core (CDP). Firefox: Debian's firefox-esr through
 // puppeteer-core over WebDriver BiDi (playwright-core needs its own patched Firefox build, and
-// Debian has no geckodriver). Neither library downloads a browser.
+// Debian has no geckodriver). WebKit: Debian's WebKitGTK (MiniBrowser) through its
+// WebKitWebDriver, over the W3C WebDriver HTTP API (lib/webdriver.mjs), on an Xvfb display.
+// No library downloads a browser.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { launchWebKit, WEBKIT_EXECUTABLES } from './webdriver.mjs';
 
 export const EXECUTABLES = {
   chromium: process.env.CHROMIUM || '/usr/bin/chromium',
   firefox: process.env.FIREFOX || '/usr/bin/firefox-esr',
+  webkit: WEBKIT_EXECUTABLES.driver,
 };
 
 // What a page sees when the browser refuses a cross-origin answer: a TypeError, worded by the engine.
 export const FETCH_ERROR = {
   chromium: 'TypeError: Failed to fetch',
   firefox: 'TypeError: NetworkError when attempting to fetch resource.',
+  webkit: 'TypeError: Load failed',
 };
 
 const VIEWPORT = { width: 1280, height: 900 };
@@ -44,7 +50,7 @@ function withTimeout(promise, ms, what) {
 
 // ------------------------------------------------------------------ Chromium (playwright-core)
 
-async function launchChromium({ hosts }) {
+async function launchChromium({ hosts, env }) {
   const { chromium } = await import('playwright-core');
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mod_cors_chromium_'));
   // Chromium 156 blocks third-party cookies by default; the cross-site credentials scenarios
@@ -66,6 +72,7 @@ async function launchChromium({ hosts }) {
         '--ignore-certificate-errors',
       ],
       timeout: 60000,
+      ...(env ? { env: { ...process.env, ...env } } : {}),
     });
   } catch (e) {
     removeDir(userDataDir);
@@ -156,7 +163,7 @@ const FIREFOX_PREFS = {
   'browser.discovery.enabled': false,
 };
 
-async function launchFirefox() {
+async function launchFirefox({ env } = {}) {
   const { default: puppeteer } = await import('puppeteer-core');
   const browser = await puppeteer.launch({
     browser: 'firefox',
@@ -168,6 +175,7 @@ async function launchFirefox() {
     extraPrefsFirefox: FIREFOX_PREFS,
     timeout: 60000,
     protocolTimeout: 60000,
+    ...(env ? { env: { ...process.env, ...env } } : {}),
   });
   const wrap = (page) => {
     const messages = [];
@@ -213,5 +221,6 @@ export async function launch(name, opts) {
   if (!fs.existsSync(EXECUTABLES[name])) throw new Error(`${EXECUTABLES[name]} not found (tests/deps.sh browser installs it)`);
   if (name === 'chromium') return launchChromium(opts);
   if (name === 'firefox') return launchFirefox(opts);
+  if (name === 'webkit') return launchWebKit({ ...opts, viewport: VIEWPORT, fetchError: FETCH_ERROR.webkit });
   throw new Error(`unknown engine ${name}`);
 }

@@ -45,6 +45,8 @@ export const PREFIXES = {
   nocreds: '/api-nocreds/', // CORSAllowCredentials Off
   nocache: '/api-nocache/', // CORSMaxAge 0
   lax: '/api-lax/',         // CORSReject Off
+  day: '/api-day/',         // CORSMaxAge 86400: the engines' own cap on the preflight cache
+  appstar: '/app-star/',    // CORSEngine Off: the PHP app answers CORS itself (star.php)
 };
 
 function corsPolicy(pagesPort) {
@@ -64,8 +66,11 @@ function corsPolicy(pagesPort) {
     nocreds: { CORSAllowCredentials: 'Off' },
     nocache: { CORSMaxAge: '0' },
     lax: { CORSReject: 'Off' },
+    day: { CORSMaxAge: '86400' },
+    appstar: null,
   };
   return Object.entries(variants).map(([name, over]) => {
+    if (over === null) return `<Location "${PREFIXES[name]}">\n    CORSEngine Off\n</Location>`;
     const lines = Object.entries({ ...base, ...over }).map(([k, v]) => `    ${k} ${v}`).join('\n');
     return `<Location "${PREFIXES[name]}">\n${lines}\n</Location>`;
   }).join('\n');
@@ -133,6 +138,9 @@ ${corsPolicy('${IT_PORT_PAGES}')}`
         'errors/503.json': JSON.stringify({ error: 'maintenance', retry_after: 120 }) + '\n',
       },
       body,
+      // What the scenarios provoke on purpose (api/fatal.php); any other error-log line at
+      // warn or above is reported by the harness when it stops (see crashes()).
+      expect_log: ['PHP Fatal error: .*call_to_an_undefined_function'],
     },
     fpm: false,
   };
@@ -177,7 +185,8 @@ export class HarnessServer {
     return this;
   }
 
-  // SIGTERM; the harness stops httpd and prints the crash lines it found. Returns them.
+  // SIGTERM; the harness stops httpd and prints the crash lines and the unexpected error-log
+  // lines (warn or above, not in the spec's expect_log) it found. Returns them.
   async stop() {
     if (!this.proc) return [];
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
@@ -190,7 +199,8 @@ export class HarnessServer {
   }
 
   crashes() {
-    return this.stderr.split('\n').filter((l) => l.startsWith('harness: crash:'));
+    return this.stderr.split('\n')
+      .filter((l) => l.startsWith('harness: crash:') || l.startsWith('harness: unexpected error-log line:'));
   }
 
   killNow() {
