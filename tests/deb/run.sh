@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package, installs it, enables it with a2enmod, checks
-# Debian's configuration with apachectl, then disables and purges it, leaving
+# Debian's configuration with apachectl, then disables and purges it, runs lintian
+# and the package's autopkgtest (conf/debian/tests, the null server), leaving
 # the machine as it was: mod_cors files that no package owns are put back, the
 # packages the install brought along (dependencies) are purged again, and the
 # apache2 service is left running if it was running and stopped if it was not.
@@ -103,6 +104,19 @@ check "mods-enabled/cors.load is gone" test ! -e /etc/apache2/mods-enabled/cors.
 check "apt-get purge $package" "${apt_get[@]}" purge "$package"
 check "$module is gone" test ! -e "$module"
 check "mods-available/cors.load is gone" test ! -e /etc/apache2/mods-available/cors.load
+
+# lintian on the built package, then the package's own autopkgtest (conf/debian/tests) with
+# Debian's autopkgtest on this machine (the null virtualisation server): it installs the .deb,
+# a2enmod cors, starts an Apache of its own with a partner policy and checks a partner's and a
+# stranger's requests with curl; restore() purges the package and what it brought along.
+check "lintian finds no error or warning in $(basename "$deb")" lintian --fail-on error,warning "$deb"
+autopkgtest_log=$build/deb/autopkgtest.log
+if timeout 900 autopkgtest "$deb" "$build/deb/src/" -- null >"$autopkgtest_log" 2>&1 &&
+    grep -q '^partner-policy *PASS' "$autopkgtest_log"; then
+    pass "autopkgtest (null): partner-policy PASS"
+else
+    fail "autopkgtest (null): partner-policy PASS" "$(tail -n 30 "$autopkgtest_log")"
+fi
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
