@@ -120,22 +120,25 @@ def test_postgres_per_vhost_dbdparams_answers_never_cross(make_server, postgres_
     check_no_crossing(srv)
 
 
-def broken_server(make_server, cache: int = 60, extra: str = ""):
+def broken_server(make_server, cache: int = 60, extra: str = "", mpm: str = "prefork"):
     body = ('DBDriver sqlite3\nDBDParams "${IT_STATE}/tenants.db"\n'
             f'CORSOriginMap tenants "{QUERY}"\nCORSOriginMapCache {cache}\n' + extra + policy())
-    srv = make_server(ServerSpec(mpm="prefork", php=None, body=body, modules=("dbd",),
+    srv = make_server(ServerSpec(mpm=mpm, php=None, body=body, modules=("dbd",),
                                  files={"hello.txt": "hello\n"}, log_level="warn cors:info"), start=False)
     sqlite_db(srv.state / "tenants.db", [ONLY_A])
     return srv.start(), srv.state / "tenants.db"
 
 
 # query failed; a prefork child started while the table is gone: mod_dbd cannot prepare its statements
-@pytest.mark.expect_log("CORS00207", "AH00632", "AH00633", "AH00636")
+# (event: a new connection cannot prepare either, AH02655, and the map says "no connection")
+@pytest.mark.expect_log("CORS00205", "CORS00207", "AH00632", "AH00633", "AH00636", "AH02655")
 def test_a_failed_query_never_caches_an_answer(make_server):
     """Asked three times within the cache time while the table is gone: every answer is a
     403 naming the map as unavailable (a failure that cached "allowed" or "not listed"
     would show on the second question)."""
-    srv, db = broken_server(make_server)
+    # event, one child: no child starts while the table is gone (mod_dbd's child init then
+    # fails, AH00636, and such a prefork child may abort at exit in apr_reslist's cleanup)
+    srv, db = broken_server(make_server, mpm="event")
     with sqlite3.connect(db) as c:
         c.execute("DROP TABLE tenants")
     for origin in (ONLY_A, "https://never-listed.example"):
