@@ -575,7 +575,7 @@ MPM_TUNING = {
     "prefork": """StartServers 2
 MinSpareServers 1
 MaxSpareServers 4
-MaxRequestWorkers 12""",
+MaxRequestWorkers 32""",
     "event": """StartServers 1
 ServerLimit 4
 ThreadLimit 16
