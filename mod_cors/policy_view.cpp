@@ -289,6 +289,12 @@ Checked check_one(apr_pool_t* p, const View& v, const Scope& x, const server_rec
         if (x.kind == "Location" || x.kind == "LocationMatch")
             for (const Scope& s : v.scopes)
                 if (s.kind.rfind("Directory", 0) == 0 && applies_in(s, x) && engine_on(s.conf)) maybe_on = true;
+        // a scope whose values an inner scope that turns the engine on inherits (server-wide defaults)
+        for (const Scope& s : v.scopes) {
+            if (&s == &x || !engine_on(s.conf) || maybe_on) continue;
+            const auto chain = chain_of(v, s);
+            if (std::find(chain.begin(), chain.end(), &x) != chain.end()) maybe_on = true;
+        }
         if (!maybe_on)
             r.findings.push_back({false, name_of(x) + " at " + where(x.section ? x.section : x.lines.front()) +
                                              " sets CORS directives, but neither it nor a scope around it turns "
