@@ -64,8 +64,8 @@ void touch_scope(cmd_parms* cmd, DirConfig* c) {
 
 // Errors that need more than one directive of the scope.
 const char* check_scope(cmd_parms* cmd, DirConfig* c) {
-    std::vector<std::string> errors, warnings;
-    cors::check_policy(policy_of(c), errors, warnings);
+    std::vector<std::string> errors;
+    cors::check_policy_errors(policy_of(c), errors);
     return errors.empty() ? nullptr : error_text(cmd, errors.front());
 }
 

@@ -161,5 +161,8 @@ std::string_view vary_value(unsigned bits) noexcept;
 // `warnings` are logged. Texts name the directive concerned.
 void check_policy(const Policy& policy, std::vector<std::string>& errors,
                   std::vector<std::string>& warnings);
+// The errors only (what a directive handler checks after each argument): cheap, no
+// counterexamples.
+void check_policy_errors(const Policy& policy, std::vector<std::string>& errors);
 
 }  // namespace cors
