@@ -161,8 +161,9 @@ std::string_view vary_value(unsigned bits) noexcept;
 // `warnings` are logged. Texts name the directive concerned.
 void check_policy(const Policy& policy, std::vector<std::string>& errors,
                   std::vector<std::string>& warnings);
-// The errors only (what a directive handler checks after each argument): cheap, no
-// counterexamples.
+
+// The errors alone, for the check a directive runs on its scope as it is read: the warnings
+// try every listed origin (counterexample.hpp), so they run once per scope, at start-up.
 void check_policy_errors(const Policy& policy, std::vector<std::string>& errors);
 
 }  // namespace cors

@@ -28,7 +28,7 @@ pytest_plugins = ["httpd_fixtures"]
 # error-log oracle of tests/lib/httpd_fixtures.py fails a test on any other): the start-up
 # warning of a policy allowing http:// origins with credentials (the test world is plain http),
 # DokuWiki's own PHP warning in its remote API. Tests that provoke an error declare it themselves.
-APPS_EXPECTED_LOG = (r"\[cors:warn\] .*allows http:// origins with CORSAllowCredentials On",
+APPS_EXPECTED_LOG = (r"\[cors:warn\] .*CORS00401: CORSAllowOrigin http://\S+ allows http://\S+ with credentials",
                      r"PHP Warning: .*dokuwiki/inc/Remote/Api\.php")
 WP_FATAL_LOG = r"PHP Fatal error: .*mod_cors_tests_undefined_function"   # the suite's mu-plugin
 

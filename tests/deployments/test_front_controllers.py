@@ -31,6 +31,7 @@ LARAVEL_HTACCESS = """<IfModule mod_rewrite.c>
 </IfModule>
 
 CORSEngine On
+CORSExportEnv On
 CORSAllowOrigin https://a.partner.example
 CORSAllowMethods GET POST PUT DELETE
 CORSAllowHeaders Content-Type Authorization X-Requested-With
@@ -50,9 +51,6 @@ RewriteRule . /wp/index.php [L]
 """
 
 BODY = """
-# The front controllers print the CORS_* they see.
-CORSExportEnv On
-
 <Directory "${IT_HTDOCS}/laravel">
     Options +FollowSymLinks
     AllowOverride FileInfo
@@ -62,6 +60,7 @@ CORSExportEnv On
     Options +FollowSymLinks
     AllowOverride FileInfo
     CORSEngine On
+    CORSExportEnv On
     CORSAllowOrigin https://a.partner.example
     CORSAllowMethods GET POST PUT DELETE
     CORSAllowHeaders Content-Type Authorization X-Requested-With
@@ -73,6 +72,7 @@ CORSExportEnv On
     AllowOverride FileInfo
     <Files "index.php">
         CORSEngine On
+        CORSExportEnv On
         CORSAllowOrigin https://a.partner.example
         CORSAllowMethods GET POST PUT DELETE
         CORSAllowHeaders Content-Type Authorization X-Requested-With

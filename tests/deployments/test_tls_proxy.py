@@ -7,11 +7,11 @@ from conftest import APP, PARTNER_A, STRANGER, assert_allowed_actual, refused, s
 from harness import Httpd, Nginx, ServerSpec, http_request, unique_id
 
 BODY = """
-CORSExportEnv On
 <VirtualHost 127.0.0.1:${IT_PORT}>
     ServerName https://localhost:${IT_PORT_NGINX}
     <Location "/app/">
         CORSEngine On
+        CORSExportEnv On
         CORSAllowOrigin https://a.partner.example
         CORSAllowMethods GET POST PUT
         CORSAllowHeaders Content-Type

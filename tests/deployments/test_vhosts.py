@@ -6,11 +6,11 @@ from conftest import APP, PARTNER_A, PARTNER_B, assert_allowed_actual, refused, 
 from harness import ServerSpec
 
 BODY = """
-CORSExportEnv On
 <VirtualHost 127.0.0.1:${IT_PORT}>
     ServerName shop.test
     <Location "/app/">
         CORSEngine On
+        CORSExportEnv On
         CORSAllowOrigin https://a.partner.example
     </Location>
 </VirtualHost>
@@ -19,6 +19,7 @@ CORSExportEnv On
     ServerAlias www.blog.test
     <Location "/app/">
         CORSEngine On
+        CORSExportEnv On
         CORSAllowOrigin https://b.partner.example
     </Location>
 </VirtualHost>

@@ -162,10 +162,14 @@ export async function launchWebKit({ viewport, fetchError, env }) {
   let queue = Promise.resolve();
   const serial = (fn) => { const p = queue.then(fn, fn); queue = p.catch(() => {}); return p; };
   const focus = async (handle) => { if (current !== handle) { await wd('POST', '/window', { handle }); current = handle; } };
+  // WebDriver reads the cookies of the current document only (httpOnly ones included): the jar
+  // is what was read after each navigation, then again in every open window when asked, since a
+  // page's own fetch (a login form POSTed by script, say) sets cookies without a navigation.
   const seenCookies = new Map();
   const noteCookies = async () => {
     for (const c of await wd('GET', '/cookie')) seenCookies.set(`${c.name}@${c.domain}`, c);
   };
+  const openPages = new Set();
 
   const evaluateIn = (handle, fn, arg, truthy = false) => serial(async () => {
     await focus(handle);
@@ -212,7 +216,9 @@ export async function launchWebKit({ viewport, fetchError, env }) {
       setViewport: (v) => serial(async () => { await focus(handle); await wd('POST', '/window/rect', { width: v.width, height: v.height }); }),
       close: () => serial(async () => {
         await focus(handle);
+        try { await noteCookies(); } catch { /* a window without a document of its own */ }
         await wd('DELETE', '/window');
+        openPages.delete(handle);
         await wd('POST', '/window', { handle: home });
         current = home;
       }),
@@ -233,13 +239,15 @@ export async function launchWebKit({ viewport, fetchError, env }) {
         await wd('POST', '/window/rect', { width: viewport.width, height: viewport.height });
         return h;
       });
+      openPages.add(handle);
       const page = pageOf(handle);
       if (url) await page.goto(url);
       return page;
     },
-    // WebDriver reads the cookies of the current document only: these are the ones seen after
-    // each navigation.
+    // The cookies read after each navigation and on closing a window, read again now in every
+    // open window (a cookie read later replaces the earlier one).
     async cookies() {
+      await serial(async () => { for (const h of openPages) { await focus(h); await noteCookies(); } });
       return [...seenCookies.values()].map((c) => ({ name: c.name, domain: c.domain, secure: c.secure, sameSite: c.sameSite }));
     },
     close: stopAll,
