@@ -238,10 +238,19 @@ void check_scope_lines(apr_pool_t* p, const Scope& x, std::vector<Finding>& out)
     }
 }
 
-Checked check_one(apr_pool_t* p, const View& v, const Scope& x, const server_rec* main_server) {
+using Chains = std::map<const Scope*, std::vector<const Scope*>>;
+
+// Every scope's chain, computed once: the no-op checks ask which scopes inherit from which.
+Chains chains_of(const View& v) {
+    Chains chains;
+    for (const Scope& s : v.scopes) chains[&s] = chain_of(v, s);
+    return chains;
+}
+
+Checked check_one(apr_pool_t* p, const View& v, const Chains& chains, const Scope& x, const server_rec* main_server) {
     Checked r;
     r.scope = &x;
-    r.chain = chain_of(v, x);
+    r.chain = chains.at(&x);
     r.merged = merged_of(p, r.chain);
     r.from = provenance(r.chain);
     if (auto it = r.from.find("CORSAllowOriginMap"); it != r.from.end())
@@ -289,6 +298,12 @@ Checked check_one(apr_pool_t* p, const View& v, const Scope& x, const server_rec
         if (x.kind == "Location" || x.kind == "LocationMatch")
             for (const Scope& s : v.scopes)
                 if (s.kind.rfind("Directory", 0) == 0 && applies_in(s, x) && engine_on(s.conf)) maybe_on = true;
+        // a scope whose values an inner scope that turns the engine on inherits (server-wide defaults)
+        for (const Scope& s : v.scopes) {
+            if (&s == &x || !engine_on(s.conf) || maybe_on) continue;
+            const auto& chain = chains.at(&s);
+            if (std::find(chain.begin(), chain.end(), &x) != chain.end()) maybe_on = true;
+        }
         if (!maybe_on)
             r.findings.push_back({false, name_of(x) + " at " + where(x.section ? x.section : x.lines.front()) +
                                              " sets CORS directives, but neither it nor a scope around it turns "
@@ -298,7 +313,7 @@ Checked check_one(apr_pool_t* p, const View& v, const Scope& x, const server_rec
         bool inner_allows = false;  // a section inside it lists the origins
         for (const Scope& s : v.scopes) {
             if (&s == &x) continue;
-            const auto chain = chain_of(v, s);
+            const auto& chain = chains.at(&s);
             if (std::find(chain.begin(), chain.end(), &x) != chain.end() &&
                 (sets(s, "CORSAllowOrigin") || sets(s, "CORSAllowOriginMatch") || sets(s, "CORSAllowOriginMap")))
                 inner_allows = true;
@@ -316,8 +331,9 @@ std::vector<Checked> check_all(apr_pool_t* p, const server_rec* main_server) {
     std::vector<Checked> all;
     if (!g_view) return all;
     std::set<std::string> seen;  // a warning about an outer scope's line is told once, there
+    const Chains chains = chains_of(*g_view);
     for (const Scope& x : g_view->scopes) {
-        Checked c = check_one(p, *g_view, x, main_server);
+        Checked c = check_one(p, *g_view, chains, x, main_server);
         std::vector<Finding> kept;
         for (Finding& f : c.findings)
             if (seen.insert(f.text.substr(0, f.text.find(" ["))).second) kept.push_back(std::move(f));
@@ -358,7 +374,7 @@ void note_directive(cmd_parms* cmd, DirConfig* c) {
     for (Scope& s : g_view->scopes)
         if (s.conf == c) {
             // a list directive calls its handler once per argument: one line
-            if (std::find(s.lines.begin(), s.lines.end(), cmd->directive) == s.lines.end())
+            if (s.lines.back() != cmd->directive)
                 s.lines.push_back(cmd->directive);
             return;
         }

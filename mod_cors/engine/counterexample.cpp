@@ -473,11 +473,13 @@ std::vector<Counterexample> counterexamples(const Pattern& pattern, const Intent
         }
     }
     std::vector<std::string> listed_hosts;
+    std::set<std::string> seen_hosts;
     for (const std::string& spec : intent.listed) {
         const std::string h = listed_host(spec);
         if (h.empty()) continue;
+        if (!seen_hosts.insert(h).second) continue;
         intended.insert(psl.registrable(h));
-        listed_hosts.push_back(h);
+        if (listed_hosts.size() < 8) listed_hosts.push_back(h);
     }
     auto outside = [&](const std::string& origin) {
         Parts p;
@@ -561,7 +563,7 @@ std::vector<Counterexample> counterexamples(const Pattern& pattern, const Intent
     std::vector<std::string> hosts = listed_hosts;
     for (const Parts& b : bases) hosts.push_back(b.host);
     const bool explained = has(Flaw::UnescapedDot) || has(Flaw::NoStartBoundary) || has(Flaw::NoEndAnchor);
-    for (std::size_t i = 0; i < hosts.size() && !any && !explained && !limited && !has(Flaw::LookAlike); ++i)
+    for (std::size_t i = 0; i < hosts.size() && budget > 0 && !any && !explained && !limited && !has(Flaw::LookAlike); ++i)
         for (std::size_t j = 0; j < hosts.size() && !has(Flaw::LookAlike); ++j) {
             if (hosts[i] == hosts[j]) continue;
             const std::string label = hosts[j].substr(0, hosts[j].find('.'));
