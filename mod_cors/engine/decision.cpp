@@ -283,13 +283,18 @@ std::string_view vary_value(unsigned bits) noexcept {
     return kValues[bits & 7u];
 }
 
-void check_policy(const Policy& policy, std::vector<std::string>& errors, std::vector<std::string>& warnings) {
+void check_policy_errors(const Policy& policy, std::vector<std::string>& errors) {
     const OriginRules* origins = policy.origins;
     if (origins && origins->any() && policy.credentials)
         errors.emplace_back(
             "CORSAllowOrigin * cannot be combined with CORSAllowCredentials On: browsers refuse "
             "credentials with \"*\", and echoing any origin with credentials lets every site read "
             "the user's data; list the partner origins instead");
+}
+
+void check_policy(const Policy& policy, std::vector<std::string>& errors, std::vector<std::string>& warnings) {
+    check_policy_errors(policy, errors);
+    const OriginRules* origins = policy.origins;
     // What the policy really allows: attacker-controllable origins tried on every pattern
     // and listed origin (counterexample.hpp), each warning with a concrete origin and the fix.
     Intent intent;

@@ -162,4 +162,8 @@ std::string_view vary_value(unsigned bits) noexcept;
 void check_policy(const Policy& policy, std::vector<std::string>& errors,
                   std::vector<std::string>& warnings);
 
+// check_policy's errors only: cheap (no counterexamples), for a check after each directive
+// (a scope of 100,000 listed origins is checked 100,000 times while it is read).
+void check_policy_errors(const Policy& policy, std::vector<std::string>& errors);
+
 }  // namespace cors
