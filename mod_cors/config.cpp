@@ -62,7 +62,9 @@ void touch_scope(cmd_parms* cmd, DirConfig* c) {
     note_directive(cmd, c);  // the policy view: the scope, its section, the line
 }
 
-// Errors that need more than one directive of the scope.
+// Errors that need more than one directive of the scope, after each directive. Only the
+// errors: the warnings (the counterexamples, which try every listed origin and pattern) are
+// computed once per scope at start-up (log_scopes); here they would be once per argument.
 const char* check_scope(cmd_parms* cmd, DirConfig* c) {
     std::vector<std::string> errors;
     cors::check_policy_errors(policy_of(c), errors);

@@ -1,9 +1,11 @@
 """The harness and the PHP application without mod_cors: the baseline the other tests build on."""
+import shutil
+
 import pytest
 
 from conftest import MPMS, MPM_IDS, start_server
 from harness import (PHP_FATAL_LOG, ServerSpec, curl_request, take_log_reports, unexpected_log_lines,
-                     unique_id)
+                     unique_id, vanished_servers)
 from policies import PHP_FOR_MPM
 
 BODY = r'''
@@ -103,3 +105,17 @@ def test_oracle_reports_a_line_the_test_did_not_declare(make_server):
     reports = [line for server, line in take_log_reports() if server is srv]
     assert len(reports) == 1 and "[core:alert]" in reports[0] and "NoSuchDirective" in reports[0], reports
     assert take_log_reports() == []
+
+
+def test_a_server_whose_folder_is_removed_is_named(make_server):
+    """A server whose folder another process removes while it runs answers 403 to every file
+    (as a refusal would look): the after-test check names the removed folder instead, once."""
+    srv = make_server(ServerSpec(php=None, files={"s/f.txt": "x"}))
+    assert srv.get("/s/f.txt").status == 200
+    assert vanished_servers() == []
+    shutil.rmtree(srv.htdocs)
+    assert srv.get("/s/f.txt").status == 403
+    gone = vanished_servers()
+    assert len(gone) == 1 and str(srv.root) in gone[0], gone
+    assert vanished_servers() == []
+    take_log_reports()  # the 403's "search permissions are missing" line is this test's own

@@ -647,6 +647,7 @@ CRASH_SIGNS = ("Segmentation fault", "exit signal", "AH00052", "double free", "A
 _running: set = set()        # every Httpd started and not stopped yet
 _crash_reports: list = []    # crash lines of servers stopped since the last take_crash_reports()
 _log_reports: list = []      # (server, line): warn+ lines of servers stopped since take_log_reports()
+_vanished_reports: list = []  # servers whose folder was removed while they ran (vanished_servers)
 
 
 def crash_lines(text: str) -> list:
@@ -659,6 +660,27 @@ def take_crash_reports() -> list:
     for srv in list(_running):
         srv.collect_crashes()
     found, _crash_reports[:] = list(_crash_reports), []
+    return found
+
+
+def check_folder(srv: "Httpd") -> None:
+    """Reports (once) a server whose folder was removed while it ran; see vanished_servers()."""
+    if not srv._vanished and not (srv.htdocs.is_dir() and srv.conf.is_file()):
+        srv._vanished = True
+        _vanished_reports.append(f"{srv.root}: its folder was removed while the server ran (by another "
+                                 f"process); every file it serves then gets 403")
+
+
+def vanished_servers() -> list:
+    """Every server of this process (running, or stopped since the last call) whose folder
+    (its DocumentRoot, its configuration) was removed under it while it ran, reported once.
+    Such a server still answers, with 403 for every file (its <Directory /> denies all), which
+    looks like a refusal of the module; the fixtures name the cause instead after every test.
+    Only a process outside the test run removes these folders (Httpd.stop removes a stopped
+    server's, after this check)."""
+    for srv in list(_running):
+        check_folder(srv)
+    found, _vanished_reports[:] = list(_vanished_reports), []
     return found
 
 
@@ -729,6 +751,7 @@ class Httpd:
         self.proc: Optional[subprocess.Popen] = None
         self._crash_checked = 0  # error-log bytes already read by collect_crashes()
         self._oracle_checked = 0  # error-log bytes already read by collect_log_lines()
+        self._vanished = False    # its folder found removed while it ran (vanished_servers)
         self._make_tree()
         self.conf = self.conf_dir / "httpd.conf"
         self.conf.write_text(self.render())
@@ -882,6 +905,7 @@ Timeout 20
         stop_process(self.proc, signal.SIGTERM, self.spec.stop_timeout)
         self.proc = None
         if self in _running:
+            check_folder(self)
             self.collect_crashes()
             self.collect_log_lines()
             _running.discard(self)

@@ -18,7 +18,7 @@
 import pytest
 
 from harness import (Backend, Httpd, PhpFpm, ServerSpec, log_matcher, module_path, take_crash_reports,
-                     take_log_reports)
+                     take_log_reports, vanished_servers)
 
 
 def pytest_configure(config):
@@ -76,6 +76,15 @@ def no_crashed_child():
     yield
     crashes = take_crash_reports()
     assert not crashes, "a child crashed or the module caught an exception:\n" + "\n".join(crashes[:20])
+
+
+@pytest.fixture(autouse=True)
+def no_vanished_server():
+    """Every test: no running server of the suite lost its folder (another process removed
+    it) while it ran: its 403s are then no answer of the module."""
+    yield
+    gone = vanished_servers()
+    assert not gone, "\n".join(gone)
 
 
 @pytest.fixture
