@@ -1,7 +1,7 @@
-// mod_cors: the Apache httpd glue. It reads the configuration into the engine's
-// types, turns a request_rec into a cors::Request, and a cors::Decision back into
-// headers, an early 204 or a 403. All CORS logic lives in engine/.
-
+// mod_cors: the request hooks of the Apache httpd glue. They decide which request is
+// decided in which scope, turn a request_rec into a cors::Request and a cors::Decision into
+// an early 204, a 403 or the state the headers filter (headers.cpp) writes. The directives
+// are read in config.cpp; all CORS logic lives in engine/.
 
 #include "headers.hpp"
 #include "origin_maps.hpp"
@@ -22,6 +22,7 @@ namespace {
 
 constexpr std::size_t kLoggedOriginMax = 200;        // bytes of an Origin value in a log line
 
+// What every decision reads of the request headers, in one pass: the Origin lines (the
 // first and how many: a module or HTTP/2 may keep them apart; HTTP/1 lines arrive joined
 // with ", ", which no origin is) and the first Host line.
 struct HeaderLines {
