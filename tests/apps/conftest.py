@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from harness import KEEP_DIRS, MariaDB, Response, assert_allowed, assert_refused, unique_id  # noqa: E402
+from harness import KEEP_DIRS, MariaDB, Response, ServerSpec, assert_allowed, assert_refused, unique_id  # noqa: E402
 from httpd_fixtures import start_server  # noqa: E402,F401
 
 pytest_plugins = ["httpd_fixtures"]
@@ -80,6 +80,14 @@ _watched: list = []   # log files of the servers of this session (httpd, php-fpm
 def watch_log(path: Path) -> None:
     if Path(path) not in _watched:
         _watched.append(Path(path))
+
+
+def app_server(request, body: str, policy: bool, **spec):
+    """httpd serving one application's `body` (mod_cors loaded when `policy`, none of the
+    harness's own app folders), its error log watched. `spec`: more ServerSpec fields."""
+    srv = start_server(request, ServerSpec(app_dirs=(), load_cors=policy, body=body, **spec))
+    watch_log(srv.error_log_path)
+    return srv
 
 
 class Logs:
