@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import PG_BIN, PostgresCluster, ServerSpec, assert_allowed, assert_refused
+from harness import PG_BIN, PostgresCluster, ServerSpec, assert_allowed, assert_refused, child_rss_kib
 
 STATIC = "https://static.example"
 CACHE = 1          # CORSOriginMapCache of the tests: a change shows within about a second
@@ -353,19 +353,6 @@ def test_htaccess_lists_a_map_and_a_typo_is_a_500(make_server):
 
 
 # ---------------------------------------------------------------- memory
-
-def child_rss_kib(parent_pid: int) -> int:
-    """VmRSS of the children of httpd's parent process, added up."""
-    total = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            continue
-        if fields.get("PPid", "").strip() == str(parent_pid) and "VmRSS" in fields:
-            total += int(fields["VmRSS"].split()[0])
-    return total
-
 
 def ask_distinct_origins(port: int, first: int, count: int, deadline: float) -> None:
     """`count` GETs with origins no map lists, each a new one (every answer a cache miss

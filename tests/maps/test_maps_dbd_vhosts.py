@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from harness import PG_BIN, PostgresCluster, ServerSpec, assert_allowed, assert_refused
-from test_maps import STATIC, ask_distinct_origins, child_rss_kib
+from harness import PG_BIN, PostgresCluster, ServerSpec, assert_allowed, assert_refused, child_rss_kib
+from test_maps import STATIC, ask_distinct_origins
 
 ONLY_A, ONLY_B, BOTH = "https://only-a.example", "https://only-b.example", "https://both.example"
 QUERY = "dbd:SELECT 1 FROM tenants WHERE origin = %s"
