@@ -1,6 +1,7 @@
 """Origin maps (contract.md "Origin maps", issue 16): CORSOriginMap txt:, dbm: and dbd:,
 CORSOriginMapCache and CORSAllowOriginMap against real httpd servers, with a real SQLite
 file and a real PostgreSQL cluster of the test's own."""
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -273,19 +274,26 @@ def test_dbd_sqlite_broken_database_refuses_as_unavailable(make_server):
 
 # ---------------------------------------------------------------- dbd: PostgreSQL
 
-@pytest.fixture
-def postgres():
+@contextlib.contextmanager
+def started_postgres():
+    """A throw-away PostgreSQL cluster, started; removed when the block ends however it ends."""
     if not (PG_BIN / "initdb").exists():
         pytest.fail("PostgreSQL 15 is not installed (tests/deps.sh maps)")
     cluster = PostgresCluster()
     try:
         cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture
+def postgres():
+    with started_postgres() as cluster:
         cluster.sql("CREATE DATABASE cors", db="postgres")
         cluster.sql("CREATE TABLE tenants (origin text PRIMARY KEY)")
         cluster.sql("INSERT INTO tenants VALUES ('https://t1.example')")
         yield cluster
-    finally:
-        cluster.remove()
 
 
 @pytest.mark.expect_log("CORS00205", "CORS00207", "AH00639")  # the cluster stopped: no connection, query failed
