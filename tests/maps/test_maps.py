@@ -378,6 +378,14 @@ def ask_distinct_origins(port: int, first: int, count: int, deadline: float) -> 
         conn.close()
 
 
+def child_rss_after(srv, first: int, then: int, deadline: float) -> tuple:
+    """The children's VmRSS (KiB) after `first` distinct origins asked, then after `then` more."""
+    ask_distinct_origins(srv.port, 0, first, deadline)
+    before = child_rss_kib(srv.proc.pid)
+    ask_distinct_origins(srv.port, first, then, deadline)
+    return before, child_rss_kib(srv.proc.pid)
+
+
 @pytest.mark.expect_log("AH00161")  # one child on purpose: MaxRequestWorkers reached
 def test_dbd_answer_cache_keeps_memory_flat_under_a_steady_load(make_server):
     """One child answers 5,000 new origins (the answer cache fills to its bound), then
@@ -394,9 +402,6 @@ def test_dbd_answer_cache_keeps_memory_flat_under_a_steady_load(make_server):
     db.chmod(0o644)
     srv.start()
     deadline = time.monotonic() + 120
-    ask_distinct_origins(srv.port, 0, 5000, deadline)
-    filled = child_rss_kib(srv.proc.pid)
-    ask_distinct_origins(srv.port, 5000, 15000, deadline)
-    after = child_rss_kib(srv.proc.pid)
+    filled, after = child_rss_after(srv, 5000, 15000, deadline)
     assert filled > 0
     assert after - filled < 1024, f"the child grew from {filled} KiB to {after} KiB"

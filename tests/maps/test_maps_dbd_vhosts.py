@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from harness import ServerSpec, assert_allowed, assert_refused, child_rss_kib
-from test_maps import STATIC, ask_distinct_origins, started_postgres
+from harness import ServerSpec, assert_allowed, assert_refused
+from test_maps import STATIC, child_rss_after, started_postgres
 
 ONLY_A, ONLY_B, BOTH = "https://only-a.example", "https://only-b.example", "https://both.example"
 QUERY = "dbd:SELECT 1 FROM tenants WHERE origin = %s"
@@ -161,9 +161,6 @@ def test_memory_stays_flat_while_the_database_is_broken(make_server):
     with sqlite3.connect(db) as c:
         c.execute("DROP TABLE tenants")
     deadline = time.monotonic() + 150
-    ask_distinct_origins(srv.port, 0, 12000, deadline)
-    first = child_rss_kib(srv.proc.pid)
-    ask_distinct_origins(srv.port, 12000, 12000, deadline)
-    second = child_rss_kib(srv.proc.pid)
+    first, second = child_rss_after(srv, 12000, 12000, deadline)
     assert first > 0
     assert second - first < 256, f"the child grew from {first} KiB to {second} KiB with the database broken"
