@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
-from harness import KEEP_DIRS, MariaDB, Response, assert_allowed, assert_refused, unique_id  # noqa: E402
+from harness import KEEP_DIRS, MariaDB, Response, ServerSpec, assert_allowed, assert_refused, unique_id  # noqa: E402
 from httpd_fixtures import start_server  # noqa: E402,F401
 
 pytest_plugins = ["httpd_fixtures"]
@@ -80,6 +80,14 @@ _watched: list = []   # log files of the servers of this session (httpd, php-fpm
 def watch_log(path: Path) -> None:
     if Path(path) not in _watched:
         _watched.append(Path(path))
+
+
+def app_server(request, body: str, policy: bool, **spec):
+    """httpd serving one application's `body` (mod_cors loaded when `policy`, none of the
+    harness's own app folders), its error log watched. `spec`: more ServerSpec fields."""
+    srv = start_server(request, ServerSpec(app_dirs=(), load_cors=policy, body=body, **spec))
+    watch_log(srv.error_log_path)
+    return srv
 
 
 class Logs:
@@ -186,17 +194,38 @@ class Cookies:
         return ("Cookie", "; ".join(f"{k}={v}" for k, v in self.jar.items()))
 
 
-class WordPress:
+class AppFolder:
+    """The temp folder of one application of the suite, with the `reached.log` that the
+    application's own start-up code writes one line per request to."""
+
+    def __init__(self, prefix: str):
+        self.base = Path(tempfile.mkdtemp(prefix=prefix))
+        self.base.chmod(0o755)
+        self.reached_log = self.base / "reached.log"
+
+    def clear_reached(self) -> None:
+        """An empty `reached.log` that PHP (www-data) may write to."""
+        self.reached_log.write_text("")
+        self.reached_log.chmod(0o666)
+
+    def reached(self, marker: str) -> list:
+        """'METHOD URI ORIGIN' of the requests with `marker` in their URI that reached the application."""
+        return [l for l in self.reached_log.read_text().splitlines() if marker in l]
+
+    def remove(self) -> None:
+        if not KEEP_DIRS:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+
+class WordPress(AppFolder):
     """Debian's WordPress copied to a temp folder (the package's wp-config.php reads
     /etc/wordpress/config-<host>.php; the copy gets a wp-config.php of its own), installed on
     the suite's MariaDB, with the must-use plugin of tests/apps/wordpress. One installation,
     shared by every httpd of the session: home and siteurl follow the Host asked for."""
 
     def __init__(self, db: MariaDB):
-        self.base = Path(tempfile.mkdtemp(prefix="mod_cors_wp_"))
-        self.base.chmod(0o755)
+        super().__init__("mod_cors_wp_")
         self.root = self.base / "wordpress"
-        self.reached_log = self.base / "reached.log"
         copy_app("/usr/share/wordpress", self.root)
         (self.root / "wp-config.php").unlink()
         db.create_database("wordpress", "wp", "wp-db-password")
@@ -231,20 +260,11 @@ require_once ABSPATH . 'wp-settings.php';
         done = subprocess.run(["php", str(HERE / "wordpress" / "install.php"), str(self.root), "localhost"],
                               capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, f"WordPress install failed:\n{done.stdout}\n{done.stderr}"
-        self.reached_log.write_text("")
-        self.reached_log.chmod(0o666)
+        self.clear_reached()
         shutil.chown(self.root / "wp-content" / "uploads", "www-data", "www-data")
         for path in (self.root / "wp-content" / "uploads").rglob("*"):
             shutil.chown(path, "www-data", "www-data")
         self.htaccess = (self.root / ".htaccess").read_text()
-
-    def reached(self, marker: str) -> list:
-        """'METHOD URI ORIGIN' of the requests with `marker` in their URI that reached WordPress."""
-        return [l for l in self.reached_log.read_text().splitlines() if marker in l]
-
-    def remove(self) -> None:
-        if not KEEP_DIRS:
-            shutil.rmtree(self.base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -287,32 +307,22 @@ REACHED_PHP = """file_put_contents({log}, sprintf("%s %s %s\\n", $_SERVER['REQUE
 """
 
 
-class AppCopy:
+class AppCopy(AppFolder):
     """A throw-away copy of an application Debian installs under /usr/share (symbolic links
     kept as they are: they point at Debian's read-only files), with a `reached.log` that the
     application's own start-up code writes one line per request to."""
 
     def __init__(self, source: str, name: str):
-        self.base = Path(tempfile.mkdtemp(prefix=f"mod_cors_{name}_"))
-        self.base.chmod(0o755)
+        super().__init__(f"mod_cors_{name}_")
         self.root = self.base / name
         copy_app(source, self.root)
-        self.reached_log = self.base / "reached.log"
-        self.reached_log.write_text("")
-        self.reached_log.chmod(0o666)
+        self.clear_reached()
 
     def writable(self, path: Path) -> Path:
         path.mkdir(parents=True, exist_ok=True)
         for p in [path, *path.rglob("*")]:
             shutil.chown(p, "www-data", "www-data")
         return path
-
-    def reached(self, marker: str) -> list:
-        return [l for l in self.reached_log.read_text().splitlines() if marker in l]
-
-    def remove(self) -> None:
-        if not KEEP_DIRS:
-            shutil.rmtree(self.base, ignore_errors=True)
 
 
 class DokuWiki(AppCopy):
@@ -425,7 +435,7 @@ def phpmyadmin(mariadb):
     pma.remove()
 
 
-class MediaWiki:
+class MediaWiki(AppFolder):
     """Debian's MediaWiki 1.39 run in place from /usr/share/mediawiki (read only), installed
     with its own maintenance/install.php on SQLite into a temp folder; MW_CONFIG_FILE (set by
     a php auto_prepend_file) points it at that folder's LocalSettings.php instead of Debian's
@@ -436,14 +446,11 @@ class MediaWiki:
     ADMIN, PASSWORD = "Admin", "admin-password-24"
 
     def __init__(self):
-        self.base = Path(tempfile.mkdtemp(prefix="mod_cors_mediawiki_"))
-        self.base.chmod(0o755)
+        super().__init__("mod_cors_mediawiki_")
         conf, data, cache = self.base / "conf", self.base / "data", self.base / "cache"
         for d in (conf, data, cache):
             d.mkdir()
-        self.reached_log = self.base / "reached.log"
-        self.reached_log.write_text("")
-        self.reached_log.chmod(0o666)
+        self.clear_reached()
         done = subprocess.run(["php", str(self.SOURCE / "maintenance" / "install.php"), "--dbtype", "sqlite",
                                "--dbpath", str(data), "--dbname", "wiki", "--server", "http://127.0.0.1",
                                "--scriptpath", "/w", "--pass", self.PASSWORD, "--confpath", str(conf),
@@ -465,13 +472,6 @@ $wgCrossSiteAJAXdomains = ['*.example.test'];
             shutil.chown(p, "www-data", "www-data")
         self.prepend = self.base / "prepend.php"
         self.prepend.write_text(f"<?php\ndefine('MW_CONFIG_FILE', {php_string(self.settings)});\n")
-
-    def reached(self, marker: str) -> list:
-        return [l for l in self.reached_log.read_text().splitlines() if marker in l]
-
-    def remove(self) -> None:
-        if not KEEP_DIRS:
-            shutil.rmtree(self.base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ import re
 import pytest
 
 from conftest import (PARTNER, STRANGER, Cookies, DokuWiki, allowed, refused, same_origin_untouched,
-                      start_server, watch_log, xmlrpc)
-from harness import PHP_MISSING_LOG, ServerSpec
+                      app_server, watch_log, xmlrpc)
+from harness import PHP_MISSING_LOG
 
 POLICY = f"""    CORSEngine On
     CORSAllowOrigin {PARTNER}
@@ -41,9 +41,7 @@ def wiki_body(wiki, policy: bool) -> str:
 
 
 def make(request, wiki, policy):
-    srv = start_server(request, ServerSpec(mpm="event", php="fpm", app_dirs=(), load_cors=policy,
-                                           body=wiki_body(wiki, policy)))
-    watch_log(srv.error_log_path)
+    srv = app_server(request, wiki_body(wiki, policy), policy, mpm="event", php="fpm")
     watch_log(request.getfixturevalue("php_fpm").log)
     srv.wiki = wiki
     return srv

@@ -15,8 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from conftest import (PARTNER, STRANGER, Cookies, MediaWiki, allowed, refused, same_origin_untouched,
-                      start_server, watch_log)
-from harness import ServerSpec
+                      app_server)
 
 EXPOSED = ["MediaWiki-API-Error", "Retry-After", "X-Database-Lag", "MediaWiki-Login-Suppressed"]
 POLICY = f"""        CORSEngine On
@@ -43,8 +42,7 @@ def mw_body(mw, policy: bool) -> str:
 
 
 def make(request, mw, policy):
-    srv = start_server(request, ServerSpec(app_dirs=(), load_cors=policy, body=mw_body(mw, policy)))
-    watch_log(srv.error_log_path)
+    srv = app_server(request, mw_body(mw, policy), policy)
     srv.mw = mw
     return srv
 

@@ -13,8 +13,8 @@ import re
 import pytest
 
 from conftest import (PARTNER, STRANGER, Cookies, PhpMyAdmin, allowed, refused, same_origin_untouched,
-                      start_server, watch_log)
-from harness import PHP_MISSING_LOG, ServerSpec
+                      app_server)
+from harness import PHP_MISSING_LOG
 
 POLICY = f"""    CORSEngine On
     CORSAllowOrigin {PARTNER}
@@ -38,8 +38,7 @@ def pma_body(pma, policy: bool) -> str:
 
 
 def make(request, pma, policy):
-    srv = start_server(request, ServerSpec(app_dirs=(), load_cors=policy, body=pma_body(pma, policy)))
-    watch_log(srv.error_log_path)
+    srv = app_server(request, pma_body(pma, policy), policy)
     srv.pma = pma
     return srv
 

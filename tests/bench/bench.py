@@ -647,33 +647,13 @@ def part_maps(build: Path, result_path: Path) -> None:
 SCALE_ORIGINS = int(os.environ.get("BENCH_SCALE_ORIGINS", "1000000"))
 SCALE_RELOADS = int(os.environ.get("BENCH_SCALE_RELOADS", "20"))
 SCALE_CLIENTS = int(os.environ.get("BENCH_SCALE_CLIENTS", "6"))
-SCALE_TUNING = """StartServers 1
-ServerLimit 1
-ThreadLimit 25
-ThreadsPerChild 25
-MaxRequestWorkers 25
-MinSpareThreads 1
-MaxSpareThreads 25
-"""
-SCALE_BODY = ('CORSOriginMap partners "txt:${IT_STATE}/partners.txt"\nCORSOriginMapCache 1\n' + SCALE_TUNING
+SCALE_BODY = ('CORSOriginMap partners "txt:${IT_STATE}/partners.txt"\nCORSOriginMapCache 1\n' + harness.ONE_CHILD_EVENT
               + POLICY_MAPPED)
 
 
 def scale_list(count: int, marker: str) -> str:
     """`count` origins (each reload's all new, as a rebuilt list is), the partner and `marker`."""
     return "".join(f"https://{marker}-{i}.tenant.example\n" for i in range(count - 2)) + f"{PARTNER}\nhttps://{marker}.example\n"
-
-
-def child_rss_kib(parent: int) -> int:
-    total = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            continue
-        if fields.get("PPid", "").strip() == str(parent) and "VmRSS" in fields:
-            total += int(fields["VmRSS"].split()[0])
-    return total
 
 
 def part_maps_scale(build: Path, result_path: Path) -> None:
@@ -701,7 +681,7 @@ def part_maps_scale(build: Path, result_path: Path) -> None:
                 (srv.state / "partners.txt.new").write_text(scale_list(count, "v1"))
                 os.replace(srv.state / "partners.txt.new", srv.state / "partners.txt")
                 time.sleep(2.5)
-                rss_small = child_rss_kib(srv.proc.pid)
+                rss_small = harness.child_rss_kib(srv.proc.pid)
                 continue
             stop = threading.Event()
             samples: list = []  # (start, seconds, right)
@@ -743,7 +723,7 @@ def part_maps_scale(build: Path, result_path: Path) -> None:
                     t1 = time.monotonic()
                     windows.append((t0, t1))
                     reload_s.append(t1 - t0)
-                    rss.append(child_rss_kib(srv.proc.pid))
+                    rss.append(harness.child_rss_kib(srv.proc.pid))
                     print(f"  reload {i:2d}: seen after {t1 - t0:5.2f} s, child {rss[-1] / 1024:7.1f} MiB", flush=True)
             finally:
                 stop.set()

@@ -1,6 +1,7 @@
 """Origin maps (contract.md "Origin maps", issue 16): CORSOriginMap txt:, dbm: and dbd:,
 CORSOriginMapCache and CORSAllowOriginMap against real httpd servers, with a real SQLite
 file and a real PostgreSQL cluster of the test's own."""
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import PG_BIN, PostgresCluster, ServerSpec, assert_allowed, assert_refused
+from harness import PG_BIN, PostgresCluster, ServerSpec, assert_allowed, assert_refused, child_rss_kib
 
 STATIC = "https://static.example"
 CACHE = 1          # CORSOriginMapCache of the tests: a change shows within about a second
@@ -273,19 +274,26 @@ def test_dbd_sqlite_broken_database_refuses_as_unavailable(make_server):
 
 # ---------------------------------------------------------------- dbd: PostgreSQL
 
-@pytest.fixture
-def postgres():
+@contextlib.contextmanager
+def started_postgres():
+    """A throw-away PostgreSQL cluster, started; removed when the block ends however it ends."""
     if not (PG_BIN / "initdb").exists():
         pytest.fail("PostgreSQL 15 is not installed (tests/deps.sh maps)")
     cluster = PostgresCluster()
     try:
         cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture
+def postgres():
+    with started_postgres() as cluster:
         cluster.sql("CREATE DATABASE cors", db="postgres")
         cluster.sql("CREATE TABLE tenants (origin text PRIMARY KEY)")
         cluster.sql("INSERT INTO tenants VALUES ('https://t1.example')")
         yield cluster
-    finally:
-        cluster.remove()
 
 
 @pytest.mark.expect_log("CORS00205", "CORS00207", "AH00639")  # the cluster stopped: no connection, query failed
@@ -354,19 +362,6 @@ def test_htaccess_lists_a_map_and_a_typo_is_a_500(make_server):
 
 # ---------------------------------------------------------------- memory
 
-def child_rss_kib(parent_pid: int) -> int:
-    """VmRSS of the children of httpd's parent process, added up."""
-    total = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            continue
-        if fields.get("PPid", "").strip() == str(parent_pid) and "VmRSS" in fields:
-            total += int(fields["VmRSS"].split()[0])
-    return total
-
-
 def ask_distinct_origins(port: int, first: int, count: int, deadline: float) -> None:
     """`count` GETs with origins no map lists, each a new one (every answer a cache miss
     that the cache then keeps), on one keep-alive connection."""
@@ -381,6 +376,14 @@ def ask_distinct_origins(port: int, first: int, count: int, deadline: float) -> 
             assert resp.status == 403, resp.status
     finally:
         conn.close()
+
+
+def child_rss_after(srv, first: int, then: int, deadline: float) -> tuple:
+    """The children's VmRSS (KiB) after `first` distinct origins asked, then after `then` more."""
+    ask_distinct_origins(srv.port, 0, first, deadline)
+    before = child_rss_kib(srv.proc.pid)
+    ask_distinct_origins(srv.port, first, then, deadline)
+    return before, child_rss_kib(srv.proc.pid)
 
 
 @pytest.mark.expect_log("AH00161")  # one child on purpose: MaxRequestWorkers reached
@@ -399,9 +402,6 @@ def test_dbd_answer_cache_keeps_memory_flat_under_a_steady_load(make_server):
     db.chmod(0o644)
     srv.start()
     deadline = time.monotonic() + 120
-    ask_distinct_origins(srv.port, 0, 5000, deadline)
-    filled = child_rss_kib(srv.proc.pid)
-    ask_distinct_origins(srv.port, 5000, 15000, deadline)
-    after = child_rss_kib(srv.proc.pid)
+    filled, after = child_rss_after(srv, 5000, 15000, deadline)
     assert filled > 0
     assert after - filled < 1024, f"the child grew from {filled} KiB to {after} KiB"

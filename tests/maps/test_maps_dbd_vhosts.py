@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from harness import PG_BIN, PostgresCluster, ServerSpec, assert_allowed, assert_refused
-from test_maps import STATIC, ask_distinct_origins, child_rss_kib
+from harness import ServerSpec, assert_allowed, assert_refused
+from test_maps import STATIC, child_rss_after, started_postgres
 
 ONLY_A, ONLY_B, BOTH = "https://only-a.example", "https://only-b.example", "https://both.example"
 QUERY = "dbd:SELECT 1 FROM tenants WHERE origin = %s"
@@ -94,19 +94,13 @@ def test_sqlite_answers_never_cross_virtual_hosts(make_server, map_in_main, mpm)
 
 @pytest.fixture
 def postgres_two_dbs():
-    if not (PG_BIN / "initdb").exists():
-        pytest.fail("PostgreSQL 15 is not installed (tests/deps.sh maps)")
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
+    with started_postgres() as cluster:
         for db, origins in (("brand_a", [ONLY_A, BOTH]), ("brand_b", [ONLY_B, BOTH])):
             cluster.sql(f"CREATE DATABASE {db}", db="postgres")
             cluster.sql("CREATE TABLE tenants (origin text PRIMARY KEY)", db=db)
             for o in origins:
                 cluster.sql(f"INSERT INTO tenants VALUES ('{o}')", db=db)
         yield cluster
-    finally:
-        cluster.remove()
 
 
 @pytest.mark.parametrize("map_in_main", [True, False], ids=["map-in-main-server", "map-in-each-vhost"])
@@ -167,9 +161,6 @@ def test_memory_stays_flat_while_the_database_is_broken(make_server):
     with sqlite3.connect(db) as c:
         c.execute("DROP TABLE tenants")
     deadline = time.monotonic() + 150
-    ask_distinct_origins(srv.port, 0, 12000, deadline)
-    first = child_rss_kib(srv.proc.pid)
-    ask_distinct_origins(srv.port, 12000, 12000, deadline)
-    second = child_rss_kib(srv.proc.pid)
+    first, second = child_rss_after(srv, 12000, 12000, deadline)
     assert first > 0
     assert second - first < 256, f"the child grew from {first} KiB to {second} KiB with the database broken"

@@ -15,17 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import ServerSpec, http_request
-from test_maps import CACHE, SETTLE, allowed, child_rss_kib, replace_file, scope, wait_until
-
-ONE_CHILD_EVENT = """StartServers 1
-ServerLimit 1
-ThreadLimit 25
-ThreadsPerChild 25
-MaxRequestWorkers 25
-MinSpareThreads 1
-MaxSpareThreads 25
-"""
+from harness import ONE_CHILD_EVENT, ServerSpec, child_rss_kib, http_request
+from test_maps import CACHE, SETTLE, allowed, replace_file, scope, wait_until
 
 
 def big_map(count: int, extra: str = "", tag: str = "o") -> str:
