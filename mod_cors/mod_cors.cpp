@@ -354,7 +354,9 @@ extern "C" int header_parser(request_rec* r) {
         const bool preflight = preflight_shaped(r);
         const DirConfig* conf = preflight ? final_scope(r, own) : own;
         if (!configures_cors(conf)) {
-            inherit(r, r->prev ? decision_of(r->prev) : nullptr);
+            // Nothing to note for a first request where no CORS is configured: decision_of()
+            // finds the same "no CORS" for it later, so no request pays a table write here.
+            if (r->prev) inherit(r, decision_of(r->prev));
             return DECLINED;
         }
         State* s = decision_in(r, conf);
