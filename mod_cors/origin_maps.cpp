@@ -4,11 +4,16 @@
 //
 // txt: and dbm: are read whole into a compact set (maps/origin_set.hpp: one arena per
 // set, about 40 bytes per origin) published for readers that never wait. A request
-// never reads a file: one thread per child process (started in child_init, stopped with
-// the child's pool) checks each file every CORSOriginMapCache seconds and reloads it when
-// it changed, one map after the other, holding no lock while it reads. A file that
+// never reads a text file: one thread per child process (started in child_init, stopped
+// with the child's pool) checks each file every CORSOriginMapCache seconds and reloads it
+// when it changed, one map after the other, holding no lock while it reads. A file that
 // cannot be read, or is not a regular file when opened (a FIFO, a device, a directory),
 // keeps the last set, and the error is logged.
+//
+// A dbm: file of more than kDbmLookupAbove keys is looked up in the file instead, as
+// RewriteMap does (DbmFile): the same thread reads its keys once per version, only to
+// check them and to keep the few not written normalised, and keeps the file open for the
+// process's lookups, which go through an answer cache as dbd: answers do.
 //
 // dbd: asks mod_dbd (a statement prepared at configuration time) through bounded caches of
 // its answers (maps/answer_cache.hpp), one per map and per database: per server_rec whose
@@ -85,10 +90,14 @@ using cors_glue::kUnset;
 using cors_glue::pool_owned;
 constexpr apr_interval_time_t kDefaultCache = apr_time_from_sec(60);
 constexpr apr_interval_time_t kMaxCache = apr_time_from_sec(31536000);
+// A dbm: file with more keys is looked up in the file rather than read into a set: a set
+// costs every child about 43 bytes per origin (4.3 MB at this size; bench part 5), a
+// lookup in the file a few microseconds on an answer-cache miss (bench part 4).
+constexpr std::size_t kDbmLookupAbove = 100'000;
 // A file is checked at most this often even with CORSOriginMapCache 0 (a check is a
 // stat(2); a reload happens only when the file changed).
 constexpr std::int64_t kMinCheckMs = 100;
-constexpr std::size_t kCacheEntries = 4096;     // per dbd: map, database and process
+constexpr std::size_t kCacheEntries = 4096;     // per dbd: map and database, per looked-up dbm: map; per process
 constexpr std::size_t kLoggedProblems = 20;     // invalid lines logged per load
 constexpr const char* kLabelPrefix = "cors_origin_map_";
 // A file changed this recently (ctime or mtime) may change again with the same
@@ -135,6 +144,24 @@ FileSig sig_of(const struct stat& st) {
 
 std::atomic<std::uint64_t> g_next_map_id{1};
 
+// A dbm: file looked up per origin: the keys that are not written in their normalised form
+// (HTTPS://A.example:443), normalised (a lookup of the request's normalised origin in the
+// file would miss them), and, in a child process, the open file. A DBM handle is neither
+// shared across fork (the parent only reads the keys) nor thread-safe (Map::file_mutex).
+struct DbmFile {
+    std::unique_ptr<const cors::OriginSet> aliases;
+    std::size_t keys = 0;
+    apr_pool_t* pool = nullptr;  // a root pool of its own, holding `db`
+    apr_dbm_t* db = nullptr;     // null in the parent
+    DbmFile() = default;
+    DbmFile(const DbmFile&) = delete;
+    DbmFile& operator=(const DbmFile&) = delete;
+    ~DbmFile() {
+        if (db) apr_dbm_close(db);
+        if (pool) apr_pool_destroy(pool);
+    }
+};
+
 }  // namespace
 
 struct Map {
@@ -155,6 +182,15 @@ struct Map {
     cors::PublishedSet set;
     Signature signature;
     std::int64_t next_check_ms = 0;
+
+    // dbm: above kDbmLookupAbove keys: looked up in `file` (then `set` is empty), through
+    // `file_answers`. `file_mutex` guards `file` and the lookups in it; the reloader
+    // replaces the file and clears the answers under it, so that no answer of the old
+    // file is kept.
+    std::atomic<bool> looked_up{false};
+    std::mutex file_mutex;
+    std::unique_ptr<DbmFile> file;
+    std::unique_ptr<cors::AnswerCache> file_answers;  // post_config
 
     // dbd: one answer cache per database (keyed by dbd_home, built in post_config,
     // read-only afterwards).
@@ -307,7 +343,8 @@ bool racy(const Signature& sig) {
 }
 
 struct Loaded {
-    std::unique_ptr<const cors::OriginSet> set;
+    std::unique_ptr<const cors::OriginSet> set;  // txt:, a dbm: of up to kDbmLookupAbove keys
+    std::unique_ptr<DbmFile> file;               // a larger dbm:, looked up in the file
     std::vector<cors::ListProblem> problems;
     cors::ListCount count;
     Signature sig;
@@ -340,46 +377,100 @@ bool load_txt(const Map& m, Loaded& out, std::string& error) {
     return true;
 }
 
-bool load_dbm(const Map& m, apr_pool_t* pool, Loaded& out, std::string& error) {
-    const char* names[2];
-    if (!file_names(m, pool, names, error)) return false;
-    std::size_t bytes = 0;
-    for (int i = 0; i < 2; ++i) {  // regular files when opened, or not opened at all
-        if (!names[i]) continue;
-        OpenFile file(names[i], error);
-        if (!file.ok()) return false;
-        out.sig.file[i] = file.sig();
-        bytes += static_cast<std::size_t>(file.sig().size);
-    }
-    apr_dbm_t* db = nullptr;
-    apr_status_t rv = apr_dbm_open_ex(&db, m.dbm_type.c_str(), m.path.c_str(), APR_DBM_READONLY, APR_OS_DEFAULT, pool);
-    if (rv != APR_SUCCESS) {
-        error = "cannot open the DBM file '" + m.path + "' (type " + m.dbm_type + "): " + apr_error(rv);
+// Opens the dbm: file read-only into `file` (its own root pool), with its signature.
+// apr_dbm opens files by name, and an open of a FIFO swapped in by then would block: so
+// each of its files is opened here first without blocking and checked to be a regular
+// file, and apr_dbm is handed names that lead to exactly those open files (symbolic links
+// to /proc/self/fd/N in a private temporary folder, removed once it has opened them).
+bool open_dbm(const Map& m, DbmFile& file, Signature& sig, std::size_t& bytes, std::string& error) {
+    if (!file.pool && apr_pool_create(&file.pool, nullptr) != APR_SUCCESS) {
+        error = "out of memory";
         return false;
     }
-    cors::OriginSet::Builder builder(bytes / 64, bytes);
+    TempPool tmp;
+    const char* names[2];
+    if (!tmp.pool || !file_names(m, tmp.pool, names, error)) return false;
+    std::unique_ptr<OpenFile> opened[2];
+    bytes = 0;
+    for (int i = 0; i < 2; ++i) {
+        if (!names[i]) continue;
+        opened[i] = std::make_unique<OpenFile>(names[i], error);
+        if (!opened[i]->ok()) return false;
+        sig.file[i] = opened[i]->sig();
+        bytes += static_cast<std::size_t>(opened[i]->sig().size);
+    }
+    char folder[] = "/tmp/mod_cors_dbm_XXXXXX";
+    if (!::mkdtemp(folder)) {
+        error = "cannot open the DBM file '" + m.path + "': no temporary folder in /tmp (" + os_error(errno) + ")";
+        return false;
+    }
+    const std::string base = std::string(folder) + "/map";
+    std::string links[2];
+    for (int i = 0; i < 2 && error.empty(); ++i) {
+        if (!opened[i]) continue;
+        const std::string_view name(names[i]);  // the path and a suffix (".dir", ".pag") or none
+        links[i] = base + std::string(name.substr(std::min(m.path.size(), name.size())));
+        const std::string target = "/proc/self/fd/" + std::to_string(opened[i]->fd());
+        if (::symlink(target.c_str(), links[i].c_str()) != 0)
+            error = "cannot open the DBM file '" + m.path + "': " + os_error(errno);
+    }
+    apr_status_t rv = APR_SUCCESS;
+    if (error.empty())
+        rv = apr_dbm_open_ex(&file.db, m.dbm_type.c_str(), base.c_str(), APR_DBM_READONLY, APR_OS_DEFAULT, file.pool);
+    for (const std::string& link : links)
+        if (!link.empty()) ::unlink(link.c_str());
+    ::rmdir(folder);
+    if (!error.empty()) return false;
+    if (rv == APR_SUCCESS) return true;
+    file.db = nullptr;
+    error = "cannot open the DBM file '" + m.path + "' (type " + m.dbm_type + "): " + apr_error(rv);
+    return false;
+}
+
+// Reads every key of the dbm: file once: into a set while there are at most
+// kDbmLookupAbove, otherwise only checked, and those not written normalised kept as
+// aliases; the file then stays open for lookups when `keep_open` (a child process).
+bool load_dbm(const Map& m, bool keep_open, Loaded& out, std::string& error) {
+    std::size_t bytes = 0;
+    auto file = std::make_unique<DbmFile>();
+    if (!open_dbm(m, *file, out.sig, bytes, error)) return false;
+    auto builder = std::make_unique<cors::OriginSet::Builder>(std::min(bytes / 64, kDbmLookupAbove), bytes);
+    cors::OriginSet::Builder aliases(16, 4096);
     char buffer[cors::kMaxOriginKeyLength];
     apr_datum_t key;
+    apr_status_t rv;
     std::size_t n = 0;
-    for (rv = apr_dbm_firstkey(db, &key); rv == APR_SUCCESS && key.dptr; rv = apr_dbm_nextkey(db, &key)) {
+    for (rv = apr_dbm_firstkey(file->db, &key); rv == APR_SUCCESS && key.dptr; rv = apr_dbm_nextkey(file->db, &key)) {
         ++n;
         const std::string_view entry(key.dptr, key.dsize);
         std::string_view normalised;
         std::string problem = cors::map_entry_key(entry, buffer, normalised);
-        if (problem.empty()) {
-            if (builder.add(normalised)) ++out.count.added;
+        if (!problem.empty()) {
+            ++out.count.skipped;
+            if (out.problems.size() < kLoggedProblems)
+                out.problems.push_back(cors::ListProblem{n, std::string(entry.substr(0, 120)), problem});
             continue;
         }
-        ++out.count.skipped;
-        if (out.problems.size() < kLoggedProblems)
-            out.problems.push_back(cors::ListProblem{n, std::string(entry.substr(0, 120)), problem});
+        ++file->keys;
+        if (normalised != entry) aliases.add(normalised);
+        if (builder && builder->add(normalised)) ++out.count.added;
+        if (builder && out.count.added > kDbmLookupAbove) builder.reset();  // looked up in the file
     }
-    apr_dbm_close(db);
     if (rv != APR_SUCCESS) {
         error = "cannot read the DBM file '" + m.path + "': " + apr_error(rv);
         return false;
     }
-    out.set = builder.finish();
+    if (builder) {
+        out.set = builder->finish();
+        return true;
+    }
+    out.count.added = file->keys;
+    file->aliases = aliases.finish();
+    if (!keep_open) {
+        apr_dbm_close(file->db);
+        file->db = nullptr;
+    }
+    out.file = std::move(file);
     return true;
 }
 
@@ -395,25 +486,70 @@ void log_problems(const Map& m, server_rec* s, apr_pool_t* pool, const Loaded& l
                      m.name.c_str(), m.path.c_str(), loaded.count.skipped - loaded.problems.size(), unit);
 }
 
-// Reads the map's file(s) into a new set and publishes it. False (and `error`) when
-// they cannot be read: the set in use stays. Called by one thread at a time per map.
-bool reload(Map& m, server_rec* s, std::string& error) {
+// Puts `file` in place of the map's file (null: none), forgetting every answer of the old.
+void replace_file(Map& m, std::unique_ptr<DbmFile> file) {
+    std::unique_ptr<DbmFile> old;
+    {
+        std::lock_guard<std::mutex> lock(m.file_mutex);
+        old = std::move(m.file);
+        m.file = std::move(file);
+        if (m.file_answers) m.file_answers->clear();
+    }
+}  // the old file is closed here, out of the lock
+
+// Reads the map's file(s) and publishes what requests read: a new set, or a dbm: file to
+// look origins up in (opened only when `in_child`). False (and `error`) when they cannot be
+// read: what is in use stays. Called by one thread at a time per map.
+bool reload(Map& m, server_rec* s, bool in_child, std::string& error) {
     TempPool tmp;
     if (!tmp.pool) {
         error = "out of memory";
         return false;
     }
     Loaded loaded;
-    if (!(m.type == Type::Txt ? load_txt(m, loaded, error) : load_dbm(m, tmp.pool, loaded, error))) return false;
+    if (!(m.type == Type::Txt ? load_txt(m, loaded, error) : load_dbm(m, in_child, loaded, error)))
+        return false;
     log_problems(m, s, tmp.pool, loaded);
     loaded.sig.racy = racy(loaded.sig);
-    const std::size_t bytes = loaded.set->bytes();
-    m.set.publish(std::move(loaded.set));  // returns once the old set is freed
+    const bool was_looked_up = m.looked_up.load();
+    if (loaded.file) {
+        // A request sees the set until the flag turns, then the file (or, in between, the set).
+        const std::size_t aliases = loaded.file->aliases->size();
+        replace_file(m, std::move(loaded.file));
+        m.looked_up.store(true, std::memory_order_release);
+        m.set.publish(nullptr);
+        ap_log_error(APLOG_MARK, was_looked_up ? APLOG_DEBUG : APLOG_INFO, 0, s,
+                     "CORSOriginMap %s: %" APR_SIZE_T_FMT " origins in %s, looked up in the file (more than %"
+                     APR_SIZE_T_FMT "; %" APR_SIZE_T_FMT " not written normalised, held in memory)",
+                     m.name.c_str(), loaded.count.added, m.path.c_str(), kDbmLookupAbove, aliases);
+    } else {
+        const std::size_t bytes = loaded.set->bytes();
+        m.set.publish(std::move(loaded.set));  // returns once the old set is freed
+        m.looked_up.store(false, std::memory_order_release);
+        if (was_looked_up) replace_file(m, nullptr);
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
+                     "CORSOriginMap %s: %" APR_SIZE_T_FMT " origins read from %s (%" APR_SIZE_T_FMT " bytes)",
+                     m.name.c_str(), loaded.count.added, m.path.c_str(), bytes);
+    }
     m.signature = loaded.sig;
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
-                 "CORSOriginMap %s: %" APR_SIZE_T_FMT " origins read from %s (%" APR_SIZE_T_FMT " bytes)",
-                 m.name.c_str(), loaded.count.added, m.path.c_str(), bytes);
     return true;
+}
+
+// A child's own handle on a looked-up dbm: file the configuration read (handles are not
+// shared across fork). A file replaced since is read again at the reloader's first check.
+void open_in_child(Map& m, server_rec* s) {
+    std::string error;
+    Signature sig;
+    std::size_t bytes = 0;
+    std::lock_guard<std::mutex> lock(m.file_mutex);
+    if (!m.file || m.file->db) return;
+    if (open_dbm(m, *m.file, sig, bytes, error)) {
+        if (!(sig == m.signature)) m.signature = Signature();  // not the version read: read it again
+        return;
+    }
+    m.signature = Signature();
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, CORS_LOGNO(00211) "CORSOriginMap %s: %s; origins not cached are refused "
+                 "until it can be read", m.name.c_str(), error.c_str());
 }
 
 // One check of a file map by the reloader: reloads when the file may have changed.
@@ -423,7 +559,7 @@ void check(Map& m, server_rec* s) noexcept {
         Signature sig;
         std::string error;
         if (tmp.pool && signature_of(m, tmp.pool, sig, error) && sig == m.signature && !m.signature.racy) return;
-        if (error.empty() && reload(m, s, error)) return;
+        if (error.empty() && reload(m, s, true, error)) return;
         if (m.throttle.allow(cors::steady_milliseconds()))
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, CORS_LOGNO(00203) "CORSOriginMap %s: %s; keeping the list read before",
                          m.name.c_str(), error.c_str());
@@ -490,6 +626,7 @@ void child_init(apr_pool_t* pchild, server_rec* main_server) {
             for (apr_hash_index_t* hi = apr_hash_first(pchild, conf->maps); hi; hi = apr_hash_next(hi)) {
                 Map* m = static_cast<Map*>(apr_hash_this_val(hi));
                 if (m->type == Type::Dbd || !seen.insert(m).second) continue;
+                if (m->looked_up.load()) open_in_child(*m, main_server);
                 m->next_check_ms = cors::steady_milliseconds() + std::max(m->ttl_ms, kMinCheckMs);
                 reloader->maps.push_back(m);
             }
@@ -566,10 +703,11 @@ cors::AnswerCache::Hit cached_answer(cors::AnswerCache& cache, std::string_view 
         break;
     }
     std::int64_t stored = 0;
+    const std::uint64_t id = cache.id();  // before the answer: a clear() in between leaves the copy stale-marked
     const Hit hit = cache.get(key, now, &stored);
     if (hit != Hit::Miss && key.size() <= kFrontKeyMax) {
         FrontAnswer& f = tl_front[tl_front_next++ % kFrontAnswers];
-        f.cache_id = cache.id();
+        f.cache_id = id;
         f.stored_ms = stored;
         f.allowed = hit == Hit::Allowed;
         f.size = key.size();
@@ -645,11 +783,33 @@ cors::MapAnswer ask_dbd(Map& m, request_rec* r, std::string_view key) {
     return rows > 0 ? cors::MapAnswer::Allowed : cors::MapAnswer::NotListed;
 }
 
+// A dbm: map looked up in the file: its cached answer, or the file (and the keys not
+// written normalised) asked under the map's file mutex, the answer stored under it too
+// (the reloader clears the answers as it replaces the file: none of the old one stays).
+cors::MapAnswer ask_file(Map& m, request_rec* r, std::string_view key) {
+    cors::AnswerCache& cache = *m.file_answers;
+    switch (cached_answer(cache, key, request_ms(r))) {
+        case cors::AnswerCache::Hit::Allowed: return cors::MapAnswer::Allowed;
+        case cors::AnswerCache::Hit::NotListed: return cors::MapAnswer::NotListed;
+        case cors::AnswerCache::Hit::Miss: break;
+    }
+    std::lock_guard<std::mutex> lock(m.file_mutex);
+    if (!m.file) return ask_set(m, key, cors::OriginRules::hash_of(key));  // read whole again since
+    if (!m.file->db) return cors::MapAnswer::Unavailable;                  // could not be opened here
+    apr_datum_t datum;
+    datum.dptr = const_cast<char*>(key.data());
+    datum.dsize = key.size();
+    const bool listed = m.file->aliases->contains(key) || apr_dbm_exists(m.file->db, datum);
+    cache.put(key, listed, request_ms(r));
+    return listed ? cors::MapAnswer::Allowed : cors::MapAnswer::NotListed;
+}
+
 cors::MapAnswer ask(Map& m, request_rec* r, const cors::Origin& origin) {
     char buffer[cors::kMaxOriginKeyLength];
     const std::string_view key = cors::origin_key(origin, buffer);
     if (key.empty()) return cors::MapAnswer::NotListed;
     if (m.type == Type::Dbd) return ask_dbd(m, r, key);
+    if (m.looked_up.load(std::memory_order_acquire) && m.file_answers) return ask_file(m, r, key);
     return ask_set(m, key, cors::OriginRules::hash_of(key));
 }
 
@@ -725,6 +885,8 @@ int post_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* main_server) 
             const ServerConf* defined = conf_of(m->server);
             const apr_interval_time_t cache = defined->cache < 0 ? kDefaultCache : defined->cache;
             m->ttl_ms = apr_time_as_msec(cache);
+            if (m->type == Type::Dbm && !m->file_answers)
+                m->file_answers = std::make_unique<cors::AnswerCache>(kCacheEntries, m->ttl_ms);
             if (m->type != Type::Dbd) continue;
             std::unique_ptr<cors::AnswerCache>& c = m->caches[conf->dbd_home];
             if (!c) c = std::make_unique<cors::AnswerCache>(kCacheEntries, m->ttl_ms);
@@ -770,7 +932,7 @@ const char* set_origin_map(cmd_parms* cmd, void*, const char* name_arg, const ch
             if (!path) return error_text(cmd, "map '" + name + "': invalid file name '" + rest + "'");
             m->path = path;
             std::string error;
-            if (!reload(*m, cmd->server, error)) return error_text(cmd, "map '" + name + "': " + error);
+            if (!reload(*m, cmd->server, false, error)) return error_text(cmd, "map '" + name + "': " + error);
         } else if (type == "dbd") {
             std::size_t placeholders = 0;
             for (std::size_t at = rest.find("%s"); at != std::string::npos; at = rest.find("%s", at + 2)) ++placeholders;
@@ -881,8 +1043,8 @@ bool RequestOracle::lists_serialised(std::string_view text, std::size_t hash, co
     try {
         for_each_listed(*list_, r_, [&](const std::string&, Map* m) {
             if (!m) return false;
-            if (m->type == Type::Dbd) {
-                cors::AnswerCache* cache = cache_of(*m, r_);
+            if (m->type == Type::Dbd || m->looked_up.load(std::memory_order_acquire)) {
+                cors::AnswerCache* cache = m->type == Type::Dbd ? cache_of(*m, r_) : m->file_answers.get();
                 listed = cache && cached_answer(*cache, text, request_ms(r_)) == cors::AnswerCache::Hit::Allowed;
             } else {
                 listed = ask_set(*m, text, hash) == cors::MapAnswer::Allowed;

@@ -62,6 +62,15 @@ void AnswerCache::put(std::string_view key, bool allowed, std::int64_t now) {
     s.index.emplace(s.lru.front().key, s.lru.begin());
 }
 
+void AnswerCache::clear() {
+    for (const auto& s : shards_) {
+        std::lock_guard<std::mutex> lock(s->mutex);
+        s->index.clear();
+        s->lru.clear();
+    }
+    id_.store(g_next_id.fetch_add(1, std::memory_order_relaxed), std::memory_order_release);
+}
+
 std::size_t AnswerCache::size() const {
     std::size_t n = 0;
     for (const auto& s : shards_) {

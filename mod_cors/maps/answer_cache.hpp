@@ -43,13 +43,16 @@ public:
     // `stored_ms`, when given, receives the time a hit was stored at.
     Hit get(std::string_view key, std::int64_t now_ms, std::int64_t* stored_ms = nullptr);
     void put(std::string_view key, bool allowed, std::int64_t now_ms);
+    // Forgets every answer and takes a new id (a thread's copies of the old answers
+    // then miss): for a map whose source was replaced.
+    void clear();
     // Entries held now, over all shards (expired ones included until evicted).
     std::size_t size() const;
     std::size_t capacity() const noexcept { return capacity_; }
     std::int64_t ttl_ms() const noexcept { return ttl_ms_; }
     // Unique in the process (never reused, unlike an address): names the cache in a
     // thread's copies of its latest answers.
-    std::uint64_t id() const noexcept { return id_; }
+    std::uint64_t id() const noexcept { return id_.load(std::memory_order_acquire); }
 
 private:
     struct Entry {
@@ -69,7 +72,7 @@ private:
     std::int64_t ttl_ms_;
     Clock clock_;
     std::vector<std::unique_ptr<Shard>> shards_;
-    std::uint64_t id_;
+    std::atomic<std::uint64_t> id_;
 };
 
 // Rate limit for error logs: true at most once per `interval_ms` (thread-safe).

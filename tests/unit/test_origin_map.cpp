@@ -201,6 +201,21 @@ BOOST_AUTO_TEST_CASE(a_new_answer_replaces_the_old_one) {
     BOOST_TEST(cache.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(clear_forgets_every_answer_and_takes_a_new_id) {
+    FakeClock t;
+    AnswerCache cache(100, 60000, t.clock(), 4);
+    cache.put("https://a.example", true);
+    cache.put("https://b.example", false);
+    const auto before = cache.id();
+    cache.clear();
+    BOOST_TEST(cache.size() == 0u);
+    BOOST_TEST((cache.get("https://a.example") == AnswerCache::Hit::Miss));
+    BOOST_TEST((cache.get("https://b.example") == AnswerCache::Hit::Miss));
+    BOOST_TEST(cache.id() != before);
+    cache.put("https://a.example", false);
+    BOOST_TEST((cache.get("https://a.example") == AnswerCache::Hit::NotListed));
+}
+
 BOOST_AUTO_TEST_CASE(bounded_least_recently_used_out) {
     FakeClock t;
     AnswerCache cache(3, 60000, t.clock(), 1);
