@@ -134,6 +134,21 @@ def txt_map(count: int) -> str:
 
 
 TXT_MAP_BODY = 'CORSOriginMap partners "txt:${IT_HTDOCS}/partners-%d.txt"\nCORSOriginMapCache 3600\n'
+# A dbm: file of more than 100,000 keys is looked up in the file (origin_maps.cpp kDbmLookupAbove).
+DBM_MAP_BODY = 'CORSOriginMap partners "dbm=db:${IT_HTDOCS}/partners-%d.map"\nCORSOriginMapCache %d\n'
+DBM_LOOKED_UP = 200000
+
+
+def dbm_map(count: int) -> bytes:
+    """A Berkeley DB file of `count` origins built by httxt2dbm, the bench's partner among them."""
+    with tempfile.TemporaryDirectory() as d:
+        src, out = Path(d) / "partners.kv", Path(d) / "partners.map"
+        src.write_text("".join(f"{o} 1\n" for o in txt_map(count).split()))
+        subprocess.run(["httxt2dbm", "-f", "DB", "-i", str(src), "-o", str(out)], check=True,
+                       capture_output=True, timeout=300)
+        return out.read_bytes()
+
+
 DBD_MAP_BODY = """DBDriver sqlite3
 DBDParams "${IT_HTDOCS}/tenants.db"
 CORSOriginMap partners "dbd:SELECT 1 FROM tenants WHERE origin = %s"
@@ -195,6 +210,13 @@ CONFIGS = {
                     files=(("partners-1000000.txt", lambda: txt_map(1000000)),)),
     "mapdbd": Config("q", "(q) mod_cors, dbd: map on SQLite, cached", ("dbd",), DBD_MAP_BODY + POLICY_MAPPED,
                      load_cors=True, cost_modules=("mod_cors.so",), files=(("tenants.db", tenants_db),)),
+    "mapdbm": Config("k", "(k) mod_cors, dbm: map of 200,000 looked up in the file, cached", (),
+                     DBM_MAP_BODY % (DBM_LOOKED_UP, 3600) + POLICY_MAPPED, load_cors=True, cost_modules=("mod_cors.so",),
+                     files=((f"partners-{DBM_LOOKED_UP}.map", lambda: dbm_map(DBM_LOOKED_UP)),)),
+    "mapdbm0": Config("u", "(u) mod_cors, the same dbm: map asked every time (CORSOriginMapCache 0)", (),
+                      DBM_MAP_BODY % (DBM_LOOKED_UP, 0) + POLICY_MAPPED, load_cors=True,
+                      cost_modules=("mod_cors.so",),
+                      files=((f"partners-{DBM_LOOKED_UP}.map", lambda: dbm_map(DBM_LOOKED_UP)),)),
     "status": Config("s", "(s) mod_cors, mod_status loaded", ("status",), STATUS_BODY + POLICY_CORS,
                      load_cors=True, cost_modules=("mod_cors.so",)),
     # (c) with the decision exported as environment variables too (PHP copies them into $_SERVER)
@@ -458,6 +480,8 @@ CALLGRIND_CASES = [
     ("static/n", "map100k", False, "static", "/static.txt", True),
     ("static/r", "map1m", False, "static", "/static.txt", True),
     ("static/q", "mapdbd", False, "static", "/static.txt", True),
+    ("static/k", "mapdbm", False, "static", "/static.txt", True),
+    ("static/u", "mapdbm0", False, "static", "/static.txt", True),
     ("static/s", "status", False, "static", "/static.txt", True),
 ]
 
@@ -599,45 +623,63 @@ WRK_CASES = {
 
 
 MAP_MISS_REQUESTS = int(os.environ.get("BENCH_MAP_REQUESTS", "400"))
+MAP_MISS_ROUNDS = int(os.environ.get("BENCH_MAP_ROUNDS", "5"))
 
 
 def part_maps(build: Path, result_path: Path) -> None:
-    """What a dbd: map costs when its answer is not cached: one prefork process, the same
-    allowed static GET on one keep-alive connection with CORSOriginMapCache 3600 (asked
-    once, then cached) and 0 (the database asked every time), on SQLite and on PostgreSQL
-    over a Unix socket (a cluster of the bench's own). Figures only: wall time per request,
-    the difference being the database's round trip."""
+    """What a dbd: map, and a dbm: map looked up in the file, cost when the answer is not
+    cached: one prefork process, the same allowed static GET on one keep-alive connection
+    with CORSOriginMapCache 3600 (asked once, then cached) and 0 (asked every time), on
+    SQLite, on PostgreSQL over a Unix socket (a cluster of the bench's own) and in a Berkeley
+    DB file of SCALE_ORIGINS keys. Figures only: wall time per request, the difference being
+    the database's round trip or the file's lookup; and the child's VmRSS (the last server)."""
     os.environ["MOD_CORS_SO"] = str((build / "mod_cors.so").resolve())
     pg = harness.PostgresCluster()
-    results: dict = {"requests": MAP_MISS_REQUESTS, "databases": {}}
+    results: dict = {"requests": MAP_MISS_REQUESTS, "rounds": MAP_MISS_ROUNDS, "databases": {}}
     try:
         pg.start()
         pg.sql("CREATE DATABASE cors", db="postgres")
         pg.sql("CREATE TABLE tenants (origin text PRIMARY KEY)")
         pg.sql(f"INSERT INTO tenants VALUES ('{PARTNER}')")
-        drivers = {
-            "SQLite": ('DBDriver sqlite3\nDBDParams "${IT_HTDOCS}/tenants.db"\n', (("tenants.db", tenants_db),)),
-            "PostgreSQL": (f'DBDriver pgsql\nDBDParams "host={pg.socket_dir} dbname=cors user=postgres"\n', ()),
+        dbd_map = 'CORSOriginMap partners "dbd:SELECT 1 FROM tenants WHERE origin = %s"\n'
+        dbm_file = dbm_map(SCALE_ORIGINS)
+        sources = {  # name: (configuration before CORSOriginMapCache, modules, files)
+            "dbd: SQLite": ('DBDriver sqlite3\nDBDParams "${IT_HTDOCS}/tenants.db"\n' + dbd_map, ("dbd",),
+                            (("tenants.db", tenants_db),)),
+            "dbd: PostgreSQL": (f'DBDriver pgsql\nDBDParams "host={pg.socket_dir} dbname=cors user=postgres"\n'
+                                + dbd_map, ("dbd",), ()),
+            f"dbm: Berkeley DB of {SCALE_ORIGINS:,} keys, looked up in the file":
+                (f'CORSOriginMap partners "dbm=db:${{IT_HTDOCS}}/partners.map"\n', (),
+                 (("partners.map", lambda: dbm_file),)),
         }
-        for name, (driver, files) in drivers.items():
-            per_request = {}
-            for cache in (3600, 0):
-                body = (driver + 'CORSOriginMap partners "dbd:SELECT 1 FROM tenants WHERE origin = %s"\n'
-                        f"CORSOriginMapCache {cache}\n" + POLICY_MAPPED)
-                cfg = Config("x", f"dbd: map on {name}, CORSOriginMapCache {cache}", ("dbd",), body,
-                             load_cors=True, files=files)
-                srv = started(server_spec(cfg, False))
-                try:
-                    answer = request("static", srv.port, count=20)  # warm-up: connection, statement, cache
+        for name, (source, modules, files) in sources.items():
+            servers = {}
+            try:
+                for cache in (3600, 0):
+                    body = source + f"CORSOriginMapCache {cache}\n" + POLICY_MAPPED
+                    cfg = Config("x", f"{name}, CORSOriginMapCache {cache}", modules, body,
+                                 load_cors=True, files=files)
+                    servers[cache] = started(server_spec(cfg, False))
+                    answer = request("static", servers[cache].port, count=20)  # warm-up: connection, statement, cache
                     check_answer("cors", "static", answer)
-                    t0 = time.perf_counter()
-                    request("static", srv.port, count=MAP_MISS_REQUESTS)
-                    per_request[cache] = (time.perf_counter() - t0) / MAP_MISS_REQUESTS * 1e6
-                finally:
+                # A file changed within 3 s is read again at each check (origin_maps.cpp kRacyNs):
+                # the measurement starts once none is, so that no reload runs beside it.
+                time.sleep(3.5)
+                # the two alternated, MAP_MISS_ROUNDS times: the medians
+                times = {cache: [] for cache in servers}
+                for _ in range(MAP_MISS_ROUNDS):
+                    for cache, srv in servers.items():
+                        t0 = time.perf_counter()
+                        request("static", srv.port, count=MAP_MISS_REQUESTS)
+                        times[cache].append((time.perf_counter() - t0) / MAP_MISS_REQUESTS * 1e6)
+                rss_kib = harness.child_rss_kib(servers[0].proc.pid)
+            finally:
+                for srv in servers.values():
                     stopped(srv)
+            per_request = {cache: statistics.median(t) for cache, t in times.items()}
             results["databases"][name] = {"cached_us": per_request[3600], "uncached_us": per_request[0],
-                                          "miss_us": per_request[0] - per_request[3600]}
-            print(f"  maps {name:10s} cached {per_request[3600]:8.1f} us/request, every request asks "
+                                          "miss_us": per_request[0] - per_request[3600], "child_kib": rss_kib}
+            print(f"  maps {name[:24]:24s} cached {per_request[3600]:8.1f} us/request, every request asks "
                   f"{per_request[0]:8.1f} us/request: a miss costs {per_request[0] - per_request[3600]:.1f} us")
     finally:
         pg.remove()
@@ -794,17 +836,20 @@ def maps_scale_table(ms, targets: list) -> list[str]:
 
 
 def maps_table(mp) -> list[str]:
-    out = ["## 4. A cache miss of a dbd: origin map", ""]
+    out = ["## 4. A cache miss of a dbd: origin map, and of a dbm: map looked up in the file", ""]
     if mp is None:
         return out + ["Part 4 did not run.", ""]
     out += [f"One prefork process, {mp['requests']} allowed static GETs on one keep-alive connection after a "
-            "warm-up; the partner is listed only in the database; wall time per request with "
-            "`CORSOriginMapCache 3600` (the answer cached) and `0` (the database asked every time). Figures "
+            f"warm-up, {mp.get('rounds', 1)} rounds alternating the two servers of a map (the median of each); "
+            "the partner is listed only in the map; wall time per request with "
+            "`CORSOriginMapCache 3600` (the answer cached) and `0` (the database or the file asked every time). Figures "
             "only, taken while the machine does whatever else it does.", "",
-            "| database | cached, us/request | asked every time, us/request | a miss costs, us |",
-            "| --- | ---: | ---: | ---: |"]
+            "| map | cached, us/request | asked every time, us/request | a miss costs, us | child VmRSS, MiB |",
+            "| --- | ---: | ---: | ---: | ---: |"]
     for name, d in mp["databases"].items():
-        out.append(f"| {name} | {_fmt(d['cached_us'], 1)} | {_fmt(d['uncached_us'], 1)} | {_fmt(d['miss_us'], 1)} |")
+        rss = d.get("child_kib")
+        out.append(f"| {name} | {_fmt(d['cached_us'], 1)} | {_fmt(d['uncached_us'], 1)} | {_fmt(d['miss_us'], 1)} "
+                   f"| {_fmt(rss / 1024 if rss else None, 1)} |")
     return out + [""]
 
 
@@ -1028,7 +1073,8 @@ CG_LABELS = {**{c.letter: c.label for c in CONFIGS.values()}, "d": "(d) PHP answ
 # Variants of (c) on the allowed static GET: the partner in an origin map, mod_status loaded.
 VARIANTS = [("c", "exact origin (CORSAllowOrigin)"), ("m", "txt: map of 10"), ("n", "txt: map of 100,000"),
             ("r", "txt: map of 1,000,000"),
-            ("q", "dbd: map on SQLite, cached answer"), ("s", "exact origin, mod_status loaded (counters kept)")]
+            ("q", "dbd: map on SQLite, cached answer"), ("k", "dbm: map of 200,000 looked up in the file, cached answer"),
+            ("u", "the same dbm: map, the file asked for every request"), ("s", "exact origin, mod_status loaded (counters kept)")]
 
 
 def counting_ir(cg, case: str) -> float | None:
@@ -1055,10 +1101,13 @@ def variants_table(cg, targets: list) -> list[str]:
     for c, label in VARIANTS:
         added = ir[c] - base if ir[c] is not None and base else None
         out.append(f"| {label} | {_fmt(ir[c])} | {_fmt(added)} | {_fmt(mod[c])} | {_fmt(ratio(mod[c], mod['c']), 3)} |")
-    for c, what in (("m", "txt:"), ("q", "cached dbd:")):
+    for c, what in (("m", "txt:"), ("q", "cached dbd:"), ("k", "cached, looked-up dbm:")):
         r = ratio(mod[c], mod["c"])
         targets.append((f"allowed by a {what} map answer <= 1.2 x an exact origin (mod_cors.so's Ir)",
                         f"{_fmt(mod[c])} vs {_fmt(mod['c'])} Ir = {_fmt(r, 2)} x", None if r is None else r <= 1.2))
+    lookup = mod["u"] - mod["k"] if mod["u"] is not None and mod["k"] is not None else None
+    out += ["", f"A lookup in a dbm: file (Berkeley DB, {DBM_LOOKED_UP:,} keys) costs {_fmt(lookup)} Ir in mod_cors.so "
+            "and below it (the map's lock, apr_dbm_exists, storing the answer): (u) less (k). Its wall time is in part 4."]
     r = ratio(ir["n"], ir["m"])
     targets.append(("a txt: map of 100,000 decides in the instructions of one of 10 (whole request, within 1 %)",
                     f"{_fmt(ir['n'])} vs {_fmt(ir['m'])} Ir = {_fmt(r, 3)} x",

@@ -6,7 +6,8 @@
 #      as constants, the recipe, mod_cors (CONFIGS in bench.py), httpd started by tests/lib/harness.py;
 #      variants of mod_cors: origin maps (txt: of 10 and 100,000, a cached dbd: answer), mod_status
 #   3. throughput (wrk on loopback), prefork + mod_php, configurations alternated
-#   4. the cost of a dbd: origin map's cache miss on SQLite and PostgreSQL (figures only)
+#   4. the cost of an origin map's cache miss: dbd: on SQLite and PostgreSQL, dbm: of 1,000,000
+#      keys looked up in the file (figures only)
 #   5. a txt: map of 1,000,000 origins reloaded 20 times under load (event MPM, 25 threads):
 #      request times during the reloads, wrong answers, memory per origin and over the reloads
 #
@@ -15,7 +16,7 @@
 # only when a part could not run. The last line is "N passed, M failed" (parts).
 #
 # Knobs (environment): BENCH_PARTS="engine callgrind wrk maps scale", BENCH_SCALE_ORIGINS (1000000),
-# BENCH_SCALE_RELOADS (20), BENCH_SCALE_CLIENTS (6), BENCH_MAP_REQUESTS (400), BENCH_REPETITIONS (5),
+# BENCH_SCALE_RELOADS (20), BENCH_SCALE_CLIENTS (6), BENCH_MAP_REQUESTS (400), BENCH_MAP_ROUNDS (5), BENCH_REPETITIONS (5),
 # BENCH_MIN_TIME (0.1 s per repetition), BENCH_CG_N1/N2 (200/1200 requests), BENCH_CG_CASES
 # ("static/a static/c": a subset of part 2),
 # BENCH_WRK_ROUNDS (10), BENCH_WRK_SECONDS (2), BENCH_WRK_CONNECTIONS (8),
@@ -89,7 +90,7 @@ for part in "${parts[@]}"; do
     callgrind) run_part "2. httpd instructions per request (callgrind)" \
                  "$py" "$here/bench.py" callgrind "$build" "$out/callgrind.json" ;;
     wrk) run_part "3. throughput (wrk)" "$py" "$here/bench.py" wrk "$build" "$out/wrk.json" ;;
-    maps) run_part "4. a cache miss of a dbd: origin map" "$py" "$here/bench.py" maps "$build" "$out/maps.json" ;;
+    maps) run_part "4. a cache miss of an origin map (dbd:, dbm: looked up)" "$py" "$here/bench.py" maps "$build" "$out/maps.json" ;;
     scale) run_part "5. a txt: map of a million origins reloaded under load" \
              "$py" "$here/bench.py" maps-scale "$build" "$out/maps_scale.json" ;;
     *) echo "bench: unknown part '$part'"; failed=$((failed + 1)) ;;
