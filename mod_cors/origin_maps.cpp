@@ -380,8 +380,8 @@ bool load_txt(const Map& m, Loaded& out, std::string& error) {
 // Opens the dbm: file read-only into `file` (its own root pool), with its signature.
 // apr_dbm opens files by name, and an open of a FIFO swapped in by then would block: so
 // each of its files is opened here first without blocking and checked to be a regular
-// file, and apr_dbm is handed names that lead to exactly those open files (symbolic links
-// to /proc/self/fd/N in a private temporary folder, removed once it has opened them).
+// file, and apr_dbm is handed names that lead to exactly those open files (/proc/self/fd/N,
+// or symbolic links to them in a private temporary folder, removed once it has opened them).
 bool open_dbm(const Map& m, DbmFile& file, Signature& sig, std::size_t& bytes, std::string& error) {
     if (!file.pool && apr_pool_create(&file.pool, nullptr) != APR_SUCCESS) {
         error = "out of memory";
@@ -399,14 +399,24 @@ bool open_dbm(const Map& m, DbmFile& file, Signature& sig, std::size_t& bytes, s
         sig.file[i] = opened[i]->sig();
         bytes += static_cast<std::size_t>(opened[i]->sig().size);
     }
-    char folder[] = "/tmp/mod_cors_dbm_XXXXXX";
-    if (!::mkdtemp(folder)) {
-        error = "cannot open the DBM file '" + m.path + "': no temporary folder in /tmp (" + os_error(errno) + ")";
-        return false;
+    // One file named as the map (db, gdbm): its /proc/self/fd name. Files with suffixes
+    // (SDBM's .dir and .pag): links named so, in a temporary folder.
+    std::string base, folder, links[2];
+    if (!names[1] && m.path == names[0]) {
+        base = "/proc/self/fd/" + std::to_string(opened[0]->fd());
+    } else {
+        const char* tmp_dir = nullptr;
+        if (apr_temp_dir_get(&tmp_dir, tmp.pool) != APR_SUCCESS) tmp_dir = "/tmp";
+        std::string pattern = std::string(tmp_dir) + "/mod_cors_dbm_XXXXXX";
+        if (!::mkdtemp(pattern.data())) {
+            error = "cannot open the DBM file '" + m.path + "': no temporary folder in " + tmp_dir + " (" +
+                    os_error(errno) + ")";
+            return false;
+        }
+        folder = pattern;
+        base = folder + "/map";
     }
-    const std::string base = std::string(folder) + "/map";
-    std::string links[2];
-    for (int i = 0; i < 2 && error.empty(); ++i) {
+    for (int i = 0; i < 2 && error.empty() && !folder.empty(); ++i) {
         if (!opened[i]) continue;
         const std::string_view name(names[i]);  // the path and a suffix (".dir", ".pag") or none
         links[i] = base + std::string(name.substr(std::min(m.path.size(), name.size())));
@@ -419,7 +429,7 @@ bool open_dbm(const Map& m, DbmFile& file, Signature& sig, std::size_t& bytes, s
         rv = apr_dbm_open_ex(&file.db, m.dbm_type.c_str(), base.c_str(), APR_DBM_READONLY, APR_OS_DEFAULT, file.pool);
     for (const std::string& link : links)
         if (!link.empty()) ::unlink(link.c_str());
-    ::rmdir(folder);
+    if (!folder.empty()) ::rmdir(folder.c_str());
     if (!error.empty()) return false;
     if (rv == APR_SUCCESS) return true;
     file.db = nullptr;
