@@ -207,7 +207,8 @@ struct ServerConf {
     const server_rec* dbd_home;     // whose mod_dbd configuration applies (post_config)
 };
 
-APR_OPTIONAL_FN_TYPE(ap_dbd_acquire)* g_dbd_acquire = nullptr;
+APR_OPTIONAL_FN_TYPE(ap_dbd_open)* g_dbd_open = nullptr;
+APR_OPTIONAL_FN_TYPE(ap_dbd_close)* g_dbd_close = nullptr;
 APR_OPTIONAL_FN_TYPE(ap_dbd_prepare)* g_dbd_prepare = nullptr;
 
 // CORSAllowOriginMap lists of the main configuration, checked once every map is known.
@@ -748,6 +749,39 @@ int run_query(Map& m, request_rec* r, ap_dbd_t* db, apr_dbd_prepared_t* stmt, co
     return 0;
 }
 
+// A connection of mod_dbd's pool, out for one query only (ap_dbd_open .. ap_dbd_close), with
+// SIGTERM and SIGHUP held off meanwhile. Why: prefork ends a child from those signals'
+// handler (clean_child_exit destroys the child's pool in the middle of whatever the child
+// was doing), and mod_dbd's connection pool, made in child_init, goes before the pools of
+// the request: a connection still out then fails apr_reslist's cleanup (assertion
+// 'rl->ntotal == 0', the child aborts at exit). ap_dbd_acquire(r) kept the connection until
+// the request's pool went, through the whole response: a child stopped while it sent an
+// answer (or descheduled right after) aborted. A signal that comes during the query is
+// delivered when it ends. (event's worker threads have these signals blocked already.)
+class DbdLease {
+public:
+    explicit DbdLease(request_rec* r) noexcept : s_(r->server) {
+        sigset_t stop;
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGTERM);
+        sigaddset(&stop, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &stop, &saved_);
+        db_ = g_dbd_open ? g_dbd_open(r->pool, s_) : nullptr;
+    }
+    ~DbdLease() {
+        if (db_) g_dbd_close(s_, db_);
+        pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+    }
+    DbdLease(const DbdLease&) = delete;
+    DbdLease& operator=(const DbdLease&) = delete;
+    ap_dbd_t* get() const noexcept { return db_; }
+
+private:
+    server_rec* s_;
+    ap_dbd_t* db_ = nullptr;
+    sigset_t saved_;
+};
+
 cors::MapAnswer ask_dbd(Map& m, request_rec* r, std::string_view key) {
     cors::AnswerCache* cache = cache_of(m, r);
     if (cache) {
@@ -758,7 +792,8 @@ cors::MapAnswer ask_dbd(Map& m, request_rec* r, std::string_view key) {
         }
     }
     const std::int64_t now = cors::steady_milliseconds();
-    ap_dbd_t* db = g_dbd_acquire ? g_dbd_acquire(r) : nullptr;
+    const DbdLease lease(r);
+    ap_dbd_t* db = lease.get();
     if (!db) {
         if (m.throttle.allow(now))
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -864,7 +899,7 @@ void vhosts_with_dbd(const ap_directive_t* node, const ap_directive_t* vhost, st
 
 // Which server's mod_dbd configuration each server uses, recorded as its dbd_home: the
 // virtual host itself when its section has a mod_dbd directive, the main server otherwise.
-// Why this key is right: ap_dbd_acquire(r) takes the connection from r->server's mod_dbd
+// Why this key is right: ap_dbd_open(r->pool, r->server) takes the connection from r->server's mod_dbd
 // configuration, which for a virtual host without a mod_dbd directive of its own is the
 // main server's merged unchanged (mod_dbd's merge keeps the base's values where the
 // virtual host sets none), so its queries run on the main server's database; a virtual
@@ -950,8 +985,9 @@ const char* set_origin_map(cmd_parms* cmd, void*, const char* name_arg, const ch
                 return error_text(cmd, "map '" + name + "': the query must have exactly one %s (the origin), not " +
                                            std::to_string(placeholders));
             if (!g_dbd_prepare) g_dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
-            if (!g_dbd_acquire) g_dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
-            if (!g_dbd_prepare || !g_dbd_acquire)
+            if (!g_dbd_open) g_dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+            if (!g_dbd_close) g_dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+            if (!g_dbd_prepare || !g_dbd_open || !g_dbd_close)
                 return error_text(cmd, "map '" + name + "': dbd: needs mod_dbd (LoadModule dbd_module before this "
                                        "line, and DBDriver/DBDParams)");
             m->type = Type::Dbd;

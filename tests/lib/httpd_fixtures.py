@@ -15,8 +15,6 @@
   expect_log("CORS00123"). A pattern is a log id (the module's CORS_LOGNO ids, httpd's
   AHnnnnn), matched as "ID:", or a regular expression searched in the line.
 """
-import warnings
-
 import pytest
 
 from harness import (Backend, Httpd, PhpFpm, ServerSpec, log_matcher, module_path, take_crash_reports,
@@ -26,9 +24,6 @@ from harness import (Backend, Httpd, PhpFpm, ServerSpec, log_matcher, module_pat
 def pytest_configure(config):
     config.addinivalue_line("markers", "expect_log(*patterns): error-log lines at warn or above the test "
                                        "provokes on purpose (log ids or regular expressions)")
-    config.addinivalue_line("markers", "known_exit_crash(defect): a child of this test may crash when it exits "
-                                       "(AH00052 at shutdown), a known open defect named here; reported as a "
-                                       "warning, never hidden; any other crash still fails the test")
 
 
 @pytest.fixture(scope="session")
@@ -75,18 +70,11 @@ def make_server(request, cors_module):
 
 
 @pytest.fixture(autouse=True)
-def no_crashed_child(request):
-    """Every test: no server of the suite logged a crashed child while it ran. A test marked
-    known_exit_crash reports a child's exit signal (AH00052) as a warning naming the defect."""
+def no_crashed_child():
+    """Every test: no server of the suite logged a crashed child while it ran."""
     take_crash_reports()
     yield
     crashes = take_crash_reports()
-    known = request.node.get_closest_marker("known_exit_crash")
-    if known:
-        at_exit = [c for c in crashes if "AH00052" in c and "exit signal" in c]
-        for line in at_exit:
-            warnings.warn(f"known open defect ({known.args[0]}): {line}")
-        crashes = [c for c in crashes if c not in at_exit]
     assert not crashes, "a child crashed or the module caught an exception:\n" + "\n".join(crashes[:20])
 
 

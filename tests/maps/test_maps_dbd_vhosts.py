@@ -7,8 +7,10 @@ on the same database, and a broken database costs no memory beyond the request.
 - a map of the same name defined inside each virtual host;
 - the same origin asked three times within the cache time while the database is broken:
   every answer refused as "origin map unavailable" (a failed query never caches an answer);
-- a child's memory flat over a bounded run with the database broken.
+- a child's memory flat over a bounded run with the database broken;
+- a prefork child stopped while it sends an answer the map allowed exits without a crash.
 """
+import socket
 import sqlite3
 import time
 
@@ -124,19 +126,24 @@ def broken_server(make_server, cache: int = 60, extra: str = "", mpm: str = "pre
 
 
 # query failed; a prefork child started while the table is gone: mod_dbd cannot prepare its statements
-# (event: a new connection cannot prepare either, AH02655, and the map says "no connection")
+# (child init fails, AH00632/AH00633/AH00636, and again at each request until the table is back)
 @pytest.mark.expect_log("CORS00205", "CORS00207", "AH00632", "AH00633", "AH00636", "AH02655")
-@pytest.mark.known_exit_crash("a child that answered while the dbd: table was gone may crash when it exits: "
-                              "docs/origin-maps.md 'When the database is down', issue 22")
 def test_a_failed_query_never_caches_an_answer(make_server):
     """Asked three times within the cache time while the table is gone: every answer is a
     403 naming the map as unavailable (a failure that cached "allowed" or "not listed"
-    would show on the second question)."""
-    # event, one child: no child starts while the table is gone (mod_dbd's child init then
-    # fails, AH00636, and such a prefork child may abort at exit in apr_reslist's cleanup)
-    srv, db = broken_server(make_server, mpm="event")
+    would show on the second question). Prefork, with children started while the table
+    is gone (mod_dbd's child init fails in them, and it is retried at each request), then
+    the table back: answers as before, and no child crashes when the server stops (the
+    module held the connection until the end of the request, and a child stopped while it
+    sent an answer aborted at exit in apr_reslist's cleanup: issue 22)."""
+    more_children = "StartServers 1\nMinSpareServers 3\nMaxSpareServers 4\n"
+    srv, db = broken_server(make_server, extra=more_children)
     with sqlite3.connect(db) as c:
         c.execute("DROP TABLE tenants")
+    deadline = time.monotonic() + 10  # prefork starts 1, then 2 a second later
+    while srv.error_log().count("AH00636") < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert srv.error_log().count("AH00636") >= 3, "prefork did not start 3 children while the table was gone"
     for origin in (ONLY_A, "https://never-listed.example"):
         for _ in range(3):
             resp = srv.get("/hello.txt", origin)
@@ -146,10 +153,29 @@ def test_a_failed_query_never_caches_an_answer(make_server):
     with sqlite3.connect(db) as c:
         c.execute("CREATE TABLE tenants (origin TEXT PRIMARY KEY)")
         c.execute(f"INSERT INTO tenants VALUES ('{ONLY_A}')")
-    assert_allowed(srv.get("/hello.txt", ONLY_A), ONLY_A)
-    resp = srv.get("/hello.txt", "https://never-listed.example")
-    assert_refused(resp)
-    assert resp.get("CORS-Reason") == "origin not allowed", resp
+    for _ in range(2):  # on more than one child
+        assert_allowed(srv.get("/hello.txt", ONLY_A), ONLY_A)
+        resp = srv.get("/hello.txt", "https://never-listed.example")
+        assert_refused(resp)
+        assert resp.get("CORS-Reason") == "origin not allowed", resp
+
+
+def test_a_child_stopped_while_it_answers_exits_cleanly(make_server):
+    """A prefork child is stopped (SIGTERM) while it sends a large file to a client that
+    does not read, after the dbd: map answered for the request's origin: it exits without a
+    crash. The module held its mod_dbd connection until the request's end, and prefork ends
+    a child from the signal handler, destroying mod_dbd's connection pool before the
+    request: apr_reslist's assertion aborted the child, every time (issue 22)."""
+    srv, _ = broken_server(make_server, cache=0)
+    big = srv.htdocs / "big.bin"
+    big.write_bytes(b"x" * (16 << 20))  # more than the sockets hold: the child blocks in its write
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.sendall(f"GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: {ONLY_A}\r\n\r\n".encode())
+        head = s.recv(4096)
+        assert head.startswith(b"HTTP/1.1 200") and f"Access-Control-Allow-Origin: {ONLY_A}".encode() in head, head
+        time.sleep(0.3)  # the child is in its write now, the request (and formerly the connection) still out
+        srv.stop(remove=False)  # the crash check reads the error log (AH00052 ... exit signal)
 
 
 @pytest.mark.expect_log("CORS00207", "AH00161", "AH00632", "AH00633", "AH00636")  # as above; one child on purpose
