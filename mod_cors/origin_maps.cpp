@@ -749,37 +749,49 @@ int run_query(Map& m, request_rec* r, ap_dbd_t* db, apr_dbd_prepared_t* stmt, co
     return 0;
 }
 
-// A connection of mod_dbd's pool, out for one query only (ap_dbd_open .. ap_dbd_close), with
-// SIGTERM and SIGHUP held off meanwhile. Why: prefork ends a child from those signals'
-// handler (clean_child_exit destroys the child's pool in the middle of whatever the child
-// was doing), and mod_dbd's connection pool, made in child_init, goes before the pools of
-// the request: a connection still out then fails apr_reslist's cleanup (assertion
-// 'rl->ntotal == 0', the child aborts at exit). ap_dbd_acquire(r) kept the connection until
-// the request's pool went, through the whole response: a child stopped while it sent an
-// answer (or descheduled right after) aborted. A signal that comes during the query is
-// delivered when it ends. (event's worker threads have these signals blocked already.)
-class DbdLease {
+// SIGTERM and SIGHUP held off for the life of the guard, then delivered. Prefork ends a
+// child from those signals' handler (clean_child_exit destroys the child's pool in the
+// middle of whatever the child was doing): what a request holds must not be out then. (The
+// event MPM's worker threads have these signals blocked already.)
+class StopSignalsHeld {
 public:
-    explicit DbdLease(request_rec* r) noexcept : s_(r->server) {
+    StopSignalsHeld() noexcept {
         sigset_t stop;
         sigemptyset(&stop);
         sigaddset(&stop, SIGTERM);
         sigaddset(&stop, SIGHUP);
         pthread_sigmask(SIG_BLOCK, &stop, &saved_);
+    }
+    ~StopSignalsHeld() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+    StopSignalsHeld(const StopSignalsHeld&) = delete;
+    StopSignalsHeld& operator=(const StopSignalsHeld&) = delete;
+
+private:
+    sigset_t saved_;
+};
+
+// A connection of mod_dbd's pool, out for one query only (ap_dbd_open .. ap_dbd_close), with
+// the stop signals held. mod_dbd's connection pool, made in child_init, goes before the
+// pools of the request: a connection still out when prefork's handler destroys them fails
+// apr_reslist's cleanup (assertion 'rl->ntotal == 0', the child aborts at exit).
+// ap_dbd_acquire(r) kept the connection until the request's pool went, through the whole
+// response: a child stopped while it sent an answer (or descheduled right after) aborted.
+class DbdLease {
+public:
+    explicit DbdLease(request_rec* r) noexcept : s_(r->server) {
         db_ = g_dbd_open ? g_dbd_open(r->pool, s_) : nullptr;
     }
     ~DbdLease() {
         if (db_) g_dbd_close(s_, db_);
-        pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
     }
     DbdLease(const DbdLease&) = delete;
     DbdLease& operator=(const DbdLease&) = delete;
     ap_dbd_t* get() const noexcept { return db_; }
 
 private:
+    const StopSignalsHeld held_;  // first in, last out
     server_rec* s_;
     ap_dbd_t* db_ = nullptr;
-    sigset_t saved_;
 };
 
 cors::MapAnswer ask_dbd(Map& m, request_rec* r, std::string_view key) {
@@ -838,6 +850,9 @@ cors::MapAnswer ask_file(Map& m, request_rec* r, std::string_view key) {
         case cors::AnswerCache::Hit::NotListed: return cors::MapAnswer::NotListed;
         case cors::AnswerCache::Hit::Miss: break;
     }
+    // The lock is never left held by prefork's stop handler: the child's exit joins the
+    // reloader, which may be waiting for it.
+    const StopSignalsHeld held;
     std::lock_guard<std::mutex> lock(m.file_mutex);
     if (!m.file) return ask_set(m, key, cors::OriginRules::hash_of(key));  // read whole again since
     if (!m.file->db) return cors::MapAnswer::Unavailable;                  // could not be opened here
