@@ -3,10 +3,8 @@ CORSOriginMapCache and CORSAllowOriginMap against real httpd servers, with a rea
 file and a real PostgreSQL cluster of the test's own."""
 import contextlib
 import os
-import shutil
 import sqlite3
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path

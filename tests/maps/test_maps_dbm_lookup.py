@@ -5,7 +5,6 @@ default port included), a child holds next to nothing for it, a change shows wit
 cache time, requests under load (every one asking the file) are answered right, and a
 FIFO swapped in for the file keeps the file read before."""
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from harness import ONE_CHILD_EVENT, ServerSpec, child_rss_kib
 from test_maps import CACHE, allowed, httxt2dbm, scope, wait_until
-from test_maps_scale import Load
+from test_maps_scale import FifoSwap, Load
 
 LOOKUP_ABOVE = 100_000  # origin_maps.cpp kDbmLookupAbove
 LOOKED_UP = "looked up in the file"
@@ -112,52 +111,20 @@ def test_every_request_asking_the_file_under_load_is_answered_right(make_server)
 @pytest.mark.expect_log("CORS00203")  # the FIFO: "is not a regular file; keeping the list read before"
 @pytest.mark.parametrize("count", [10, LOOKUP_ABOVE + 10], ids=["read-whole", "looked-up"])
 def test_a_fifo_swapped_in_for_a_dbm_keeps_the_file_read_before(make_server, count):
-    """The path switched between the file and a FIFO as fast as it goes (ln -sfn) while
-    clients ask: apr_dbm, which opens files by name, is never handed the FIFO (its open
-    would block the reloading thread for good: today's main, now and then), every request
-    is answered, and the file back is read again."""
+    """The path switched between the file and a FIFO as fast as it goes while clients ask:
+    apr_dbm, which opens files by name, is never handed the FIFO (its open would block the
+    reloading thread for good: today's main, now and then), every request is answered, and
+    the file back is read again."""
     srv = dbm_server(make_server, keys(count) + ["https://a.example"])
     assert (LOOKED_UP in srv.error_log()) == (count > LOOKUP_ABOVE)
-    state = srv.state
-    real = state / "real.map"
-    os.replace(state / "partners.map", real)
-    fifo = state / "partners.fifo"
-    os.mkfifo(fifo, 0o644)
-    link, tmp_link = state / "partners.map", state / "partners.map.tmp"
-
-    def point(target: Path):
-        if tmp_link.is_symlink():
-            tmp_link.unlink()
-        tmp_link.symlink_to(target)
-        os.replace(tmp_link, link)
-
-    point(real)
-    stop = threading.Event()
-
-    def swapper():
-        for n in range(2_000_000):  # bounded; stopped long before
-            if stop.is_set():
-                return
-            point(fifo if n % 2 else real)
-
-    swap = threading.Thread(target=swapper, daemon=True)
-    try:
+    real = srv.state / "real.map"
+    os.replace(srv.state / "partners.map", real)
+    with FifoSwap(srv.state / "partners.map", real) as swap:
         with Load(srv, {"https://a.example": True, "https://b.example": False}, threads=4, timeout=5) as load:
-            swap.start()
-            time.sleep(3 * CACHE + 1.5)
-            stop.set()
-            swap.join(timeout=10)
-            point(fifo)
+            swap.swapping(3 * CACHE + 1.5)
             time.sleep(CACHE + 1)
         assert not load.wrong, load.wrong[:10]
         assert wait_until(lambda: "is not a regular file" in srv.error_log()), srv.error_log()[-2000:]
-        build_dbm(state, keys(count) + ["https://b.example"], "DB", name="real.map")
-        point(real)
+        build_dbm(srv.state, keys(count) + ["https://b.example"], "DB", name="real.map")
+        swap.point(real)
         assert wait_until(lambda: allowed(srv, "https://b.example")), "the file back was not read again"
-    finally:
-        stop.set()
-        try:
-            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-            os.close(fd)
-        except OSError:
-            pass

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from harness import ONE_CHILD_EVENT, ServerSpec, child_rss_kib, http_request
-from test_maps import CACHE, SETTLE, allowed, replace_file, scope, wait_until
+from test_maps import CACHE, allowed, replace_file, scope, wait_until
 
 
 def big_map(count: int, extra: str = "", tag: str = "o") -> str:
@@ -121,55 +121,67 @@ def test_a_copy_keeping_inode_size_and_mtime_is_noticed(make_server):
     assert not allowed(srv, "https://x1.example")
 
 
+class FifoSwap:
+    """The map's path `link` made a symbolic link, switched (a new link renamed over it, as
+    `ln -sfn` does) between `regular` and a FIFO as fast as it goes while `swapping()` runs,
+    then left on the FIFO. Used as a context manager: at the end a writer opens the FIFO, which
+    lets go a reader blocked in its open (today's main, now and then)."""
+
+    def __init__(self, link: Path, regular: Path):
+        self.link, self.regular = link, regular
+        self.fifo = link.with_name(link.name + ".fifo")
+        self.tmp_link = link.with_name(link.name + ".tmp")
+        os.mkfifo(self.fifo, 0o644)
+        self.stop = threading.Event()
+        self.point(regular)
+
+    def point(self, target: Path):
+        if self.tmp_link.is_symlink():
+            self.tmp_link.unlink()
+        self.tmp_link.symlink_to(target)
+        os.replace(self.tmp_link, self.link)
+
+    def swapping(self, seconds: float):
+        def swapper():
+            for n in range(2_000_000):  # bounded; stopped long before
+                if self.stop.is_set():
+                    return
+                self.point(self.fifo if n % 2 else self.regular)
+
+        thread = threading.Thread(target=swapper, daemon=True)
+        thread.start()
+        time.sleep(seconds)
+        self.stop.set()
+        thread.join(timeout=10)
+        self.point(self.fifo)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        try:
+            fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+            os.close(fd)
+        except OSError:
+            pass
+
+
 @pytest.mark.expect_log("CORS00203")  # the FIFO: "is not a regular file; keeping the list read before"
 def test_a_fifo_swapped_in_under_load_keeps_the_last_list(make_server):
-    """The map's path is a symbolic link, switched (ln -sfn: a new link renamed over) between
-    a regular file and a FIFO as fast as it goes while clients ask: every request is answered,
-    the list read before stays, the error is logged; the file back, it is read again."""
+    """The map's path switched between a regular file and a FIFO as fast as it goes while
+    clients ask: every request is answered, the list read before stays, the error is logged;
+    the file back, it is read again."""
     srv = map_server(make_server, "https://a.example\n")
-    state = srv.state
-    regular = state / "list.txt"
+    regular = srv.state / "list.txt"
     regular.write_text("https://a.example\n")
-    fifo = state / "list.fifo"
-    os.mkfifo(fifo, 0o644)
-    link = state / "partners.txt"
-    tmp_link = state / "partners.txt.tmp"
-
-    def point(target: Path):
-        if tmp_link.is_symlink():
-            tmp_link.unlink()
-        tmp_link.symlink_to(target)
-        os.replace(tmp_link, link)
-
-    point(regular)
-    stop = threading.Event()
-
-    def swapper():
-        for n in range(2_000_000):  # bounded; stopped long before
-            if stop.is_set():
-                return
-            point(fifo if n % 2 else regular)
-
-    swap = threading.Thread(target=swapper, daemon=True)
-    try:
+    with FifoSwap(srv.state / "partners.txt", regular) as swap:
         with Load(srv, {"https://a.example": True, "https://b.example": False}, threads=4, timeout=5) as load:
-            swap.start()
-            time.sleep(3 * CACHE + 1.5)
-            stop.set()
-            swap.join(timeout=10)
-            point(fifo)
+            swap.swapping(3 * CACHE + 1.5)
             time.sleep(CACHE + 1)
         assert not load.wrong, load.wrong[:10]
         assert len(load.times) > 20
         assert wait_until(lambda: "is not a regular file" in srv.error_log()), srv.error_log()[-2000:]
         regular.write_text("https://b.example\n")
-        point(regular)
+        swap.point(regular)
         assert wait_until(lambda: allowed(srv, "https://b.example")), "the file back was not read again"
-    finally:
-        stop.set()
-        # A reader blocked in open() of the FIFO (today's main) is released by a writer.
-        try:
-            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-            os.close(fd)
-        except OSError:
-            pass
