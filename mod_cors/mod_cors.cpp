@@ -176,12 +176,15 @@ void log_decision(request_rec* r, const State* s) {
 bool configures_cors(const DirConfig* c) noexcept { return c && c->where; }
 
 // Every main request whose decision has been made (or inherited), including a decision of
-// "no CORS": an ErrorDocument page then takes it as it is instead of deciding anew.
+// "no CORS": an ErrorDocument page then takes it as it is instead of deciding anew. A
+// decision is its State; a decision of "no CORS" has none, and a note says it was made.
 constexpr const char* kDecidedNote = "mod_cors-decided";
 
-bool was_decided(const request_rec* r) noexcept { return r->notes && apr_table_get(r->notes, kDecidedNote); }
+bool was_decided(const request_rec* r) noexcept {
+    return state_of(r) || (r->notes && apr_table_get(r->notes, kDecidedNote));
+}
 
-void mark_decided(request_rec* r) {
+void mark_decided_no_cors(request_rec* r) {
     if (r->notes) apr_table_setn(r->notes, kDecidedNote, "1");
 }
 
@@ -199,8 +202,10 @@ State* decision_in(request_rec* r, const DirConfig* conf) {
 // Makes `s` (null: no CORS) the decision of `r`: CORS_*, the log line, the state the headers
 // filter and the counters read.
 State* record(request_rec* r, State* s) {
-    mark_decided(r);
-    if (!s) return nullptr;
+    if (!s) {
+        mark_decided_no_cors(r);
+        return nullptr;
+    }
     keep_decision(r, s);
     log_decision(r, s);
     set_state(r, s);
@@ -209,11 +214,12 @@ State* record(request_rec* r, State* s) {
 
 // Gives `r` the decision `s` of an earlier request of its chain (logged there already).
 State* inherit(request_rec* r, State* s) {
-    mark_decided(r);
-    if (s) {
-        set_state(r, s);
-        keep_decision(r, s);
+    if (!s) {
+        mark_decided_no_cors(r);
+        return nullptr;
     }
+    set_state(r, s);
+    keep_decision(r, s);
     return s;
 }
 
@@ -245,7 +251,7 @@ constexpr int kMaxLookups = 10;
 thread_local const request_rec* t_looking_up = nullptr;
 
 bool in_lookup(const request_rec* r) noexcept {
-    if (!t_looking_up) return false;
+    if (!r->main || !t_looking_up) return false;  // a look-up is a subrequest: main requests skip the TLS read
     for (const request_rec* m = r->main; m; m = m->main)
         if (m == t_looking_up) return true;
     return false;
