@@ -22,9 +22,9 @@
 // The cache layers, and the figure that keeps each (make bench; docs/origin-maps.md):
 // - the dbd: answer cache: a query costs tens of microseconds (bench part 4, "a cache
 //   miss"), a cached answer a few hundred instructions;
-// - the same cache in front of a looked-up dbm: file: a lookup costs about 5,400
+// - the same cache in front of a looked-up dbm: file: a lookup costs about 5,500
 //   instructions under the map's lock (bench part 2, (u) less (k)), a cached answer
-//   1.15x an exact origin;
+//   1.16x an exact origin;
 // - the thread's latest dbd: answers in front of it (tl_front): see the figure there;
 // - nothing in front of a txt:/dbm: set (no per-thread snapshot, no generation counter,
 //   no mutex): a lookup is one hash probe between two atomic counter updates
