@@ -199,20 +199,8 @@ State* decision_in(request_rec* r, const DirConfig* conf) {
     return make_state(r, conf, policy, q, d);
 }
 
-// Makes `s` (null: no CORS) the decision of `r`: CORS_*, the log line, the state the headers
-// filter and the counters read.
-State* record(request_rec* r, State* s) {
-    if (!s) {
-        mark_decided_no_cors(r);
-        return nullptr;
-    }
-    keep_decision(r, s);
-    log_decision(r, s);
-    set_state(r, s);
-    return s;
-}
-
-// Gives `r` the decision `s` of an earlier request of its chain (logged there already).
+// Gives `r` the decision `s` (null: no CORS) of an earlier request of its chain, logged
+// there already: CORS_*, the state the headers filter and the counters read.
 State* inherit(request_rec* r, State* s) {
     if (!s) {
         mark_decided_no_cors(r);
@@ -221,6 +209,12 @@ State* inherit(request_rec* r, State* s) {
     set_state(r, s);
     keep_decision(r, s);
     return s;
+}
+
+// Makes `s` (null: no CORS) the decision of `r`, as inherit() does, and logs it.
+State* record(request_rec* r, State* s) {
+    if (s) log_decision(r, s);
+    return inherit(r, s);
 }
 
 // Decides in the scope `conf`, sets CORS_* and logs. Null when CORSEngine is not On there.
