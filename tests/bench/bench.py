@@ -28,6 +28,7 @@ max-age 600.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -139,8 +140,10 @@ DBM_MAP_BODY = 'CORSOriginMap partners "dbm=db:${IT_HTDOCS}/partners-%d.map"\nCO
 DBM_LOOKED_UP = 200000
 
 
+@functools.lru_cache(maxsize=2)
 def dbm_map(count: int) -> bytes:
-    """A Berkeley DB file of `count` origins built by httxt2dbm, the bench's partner among them."""
+    """A Berkeley DB file of `count` origins built by httxt2dbm, the bench's partner among them
+    (built once per size: every server start of a configuration writes the same file)."""
     with tempfile.TemporaryDirectory() as d:
         src, out = Path(d) / "partners.kv", Path(d) / "partners.map"
         src.write_text("".join(f"{o} 1\n" for o in txt_map(count).split()))
@@ -642,15 +645,14 @@ def part_maps(build: Path, result_path: Path) -> None:
         pg.sql("CREATE TABLE tenants (origin text PRIMARY KEY)")
         pg.sql(f"INSERT INTO tenants VALUES ('{PARTNER}')")
         dbd_map = 'CORSOriginMap partners "dbd:SELECT 1 FROM tenants WHERE origin = %s"\n'
-        dbm_file = dbm_map(SCALE_ORIGINS)
         sources = {  # name: (configuration before CORSOriginMapCache, modules, files)
             "dbd: SQLite": ('DBDriver sqlite3\nDBDParams "${IT_HTDOCS}/tenants.db"\n' + dbd_map, ("dbd",),
                             (("tenants.db", tenants_db),)),
             "dbd: PostgreSQL": (f'DBDriver pgsql\nDBDParams "host={pg.socket_dir} dbname=cors user=postgres"\n'
                                 + dbd_map, ("dbd",), ()),
             f"dbm: Berkeley DB of {SCALE_ORIGINS:,} keys, looked up in the file":
-                (f'CORSOriginMap partners "dbm=db:${{IT_HTDOCS}}/partners.map"\n', (),
-                 (("partners.map", lambda: dbm_file),)),
+                ('CORSOriginMap partners "dbm=db:${IT_HTDOCS}/partners.map"\n', (),
+                 (("partners.map", lambda: dbm_map(SCALE_ORIGINS)),)),
         }
         for name, (source, modules, files) in sources.items():
             servers = {}
